@@ -1,0 +1,50 @@
+/*
+ * socketserver.h: declarations shared by the C files of the Tcl binding.
+ *
+ * The Go/C boundary: command.c dispatches ::socketserver::socket. Its client subcommand
+ * (worker.c) and everything that can run in a worker is C. The server, info and close
+ * subcommands call the Go functions exported in exports.go, and only after ss_forked()
+ * says this is not a forked child, because a child forked without exec cannot run Go.
+ */
+#ifndef SOCKETSERVER_H
+#define SOCKETSERVER_H
+
+#include "tclcompat.h"
+#include "version.h"
+
+/* Creates ::socketserver::socket in interp. Called by Socketserver_Init after Tcl_InitStubs. */
+int SocketserverCmd_Init(Tcl_Interp *interp);
+
+/* Sets a Tcl error: message and -errorcode (a list in a string). Returns TCL_ERROR. */
+int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
+
+/* The client subcommand (worker.c): C only, safe in a forked worker. */
+int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+void ss_worker_init_process(void);
+
+/*
+ * A reporter carries background errors from the server's Go threads to the interpreter that
+ * created the server (report.c). Go holds a reference while a server lives; it is a C
+ * pointer, never a Go one.
+ */
+typedef struct ss_reporter ss_reporter;
+ss_reporter *ss_reporter_for(Tcl_Interp *interp);
+void ss_reporter_retain(ss_reporter *reporter);
+void ss_reporter_release(ss_reporter *reporter);
+/* From any thread: queues a background error; takes ownership of the malloc'd strings. */
+void ss_report(ss_reporter *reporter, char *message, char *errorcode);
+/* In the interpreter's own thread: raises a background error now. */
+void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
+
+/* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
+struct ss_server_options {
+	int port, backlog, queue, reuseport;
+	const char *myaddr; /* NULL: every address */
+};
+
+struct ss_info {
+	int port, backlog, queue, workers, ready, queued;
+	unsigned long long accepted, dispatched;
+};
+
+#endif

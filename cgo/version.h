@@ -1,0 +1,2 @@
+/* The one place the package version is written; the Makefile reads it for pkgIndex.tcl. */
+#define SOCKETSERVER_VERSION "1.2.0"

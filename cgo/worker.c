@@ -1,0 +1,421 @@
+/*
+ * worker.c: `::socketserver::socket client ?-port port? handler`, the worker side.
+ *
+ * All of it is C and none of it calls Go: it runs in workers forked with TclX, where the Go
+ * runtime cannot run. A worker (a process, or a thread with its own interpreter) registers
+ * with the server the first time it asks for a connection on a port: it makes its own
+ * SOCK_SEQPACKET pair and passes one end to the server through the port's registration pair.
+ * Each `client` call then sends READY on its pair and watches the pair with
+ * Tcl_CreateFileHandler while a request is pending; the server answers each READY with
+ * exactly one connection, so no other worker wakes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../forksafe/forksafe.h"
+#include "../forksafe/protocol.h"
+#include "socketserver.h"
+
+/* One `client` call waiting for its connection. */
+typedef struct Request {
+	struct Request *next;
+	Tcl_Interp *interp; /* preserved */
+	Tcl_Obj *handler;   /* a list; the channel, address and port are appended */
+} Request;
+
+/* A connection that arrived when no live request was waiting (its interpreter was deleted). */
+typedef struct Unclaimed {
+	struct Unclaimed *next;
+	int fd, port;
+	char ip[SS_IP_MAX];
+} Unclaimed;
+
+/* This thread's registration with the server on one port. */
+typedef struct WorkerConn {
+	struct WorkerConn *next;
+	int port;
+	unsigned generation; /* of the server it registered with (see ss_ports_lookup) */
+	Tcl_ThreadId thread;
+	pid_t pid; /* a forked child must not use its parent's registration */
+	int fd;    /* our end of our own pair */
+	int watching;    /* while outstanding > 0 */
+	int outstanding; /* READY messages sent that no connection has answered yet */
+	int gone;        /* the server closed our pair */
+	Request *first, *last;
+	Unclaimed *unclaimed;
+	int unclaimed_count, reserved; /* reserved: unclaimed ones already promised to a request */
+} WorkerConn;
+
+/* Every registration in the process, for the fork handler; links edited under ss_lock. */
+static WorkerConn *conns;
+/* The write end of the pipe whose read end a forked child puts in place of its parent's
+ * registrations (see forget_parent_registrations). */
+static int inert_writer = -1;
+
+static const char *gone_message = "socketserver server on port %d is gone: no more connections will come";
+
+static void free_request(Request *req)
+{
+	Tcl_DecrRefCount(req->handler);
+	Tcl_Release(req->interp);
+	ckfree((char *)req);
+}
+
+static void unlink_conn(WorkerConn *c)
+{
+	ss_lock();
+	for (WorkerConn **p = &conns; *p != NULL; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	ss_unlock();
+}
+
+static void stop_watching(WorkerConn *c)
+{
+	if (c->watching) {
+		Tcl_DeleteFileHandler(c->fd);
+		c->watching = 0;
+	}
+}
+
+static void deliver_unclaimed(ClientData data);
+
+/* Forgets a registration: one inherited from the parent, or with a server since closed. */
+static void discard_conn(WorkerConn *c)
+{
+	unlink_conn(c);
+	stop_watching(c);
+	Tcl_CancelIdleCall(deliver_unclaimed, c);
+	if (c->fd >= 0)
+		close(c->fd);
+	while (c->first != NULL) {
+		Request *req = c->first;
+		c->first = req->next;
+		free_request(req);
+	}
+	while (c->unclaimed != NULL) {
+		Unclaimed *u = c->unclaimed;
+		c->unclaimed = u->next;
+		/* Only reached for a parent's registration (a copy), or a closed server's. */
+		close(u->fd);
+		ckfree((char *)u);
+	}
+	ckfree((char *)c);
+}
+
+static void thread_exiting(ClientData data)
+{
+	(void)data;
+	Tcl_ThreadId self = Tcl_GetCurrentThread();
+	for (;;) {
+		WorkerConn *mine = NULL;
+		ss_lock();
+		for (WorkerConn *c = conns; c != NULL && mine == NULL; c = c->next)
+			if (c->thread == self)
+				mine = c;
+		ss_unlock();
+		if (mine == NULL)
+			return;
+		discard_conn(mine);
+	}
+}
+
+static WorkerConn *find_conn(int port)
+{
+	Tcl_ThreadId self = Tcl_GetCurrentThread();
+	WorkerConn *found = NULL;
+	ss_lock();
+	for (WorkerConn *c = conns; c != NULL && found == NULL; c = c->next)
+		if (c->port == port && c->thread == self)
+			found = c;
+	ss_unlock();
+	return found;
+}
+
+static int server_gone_error(Tcl_Interp *interp, int port)
+{
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf(gone_message, port));
+	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER SERVERGONE %d", port));
+	return TCL_ERROR;
+}
+
+static int peer_closed(int err)
+{
+	return err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN;
+}
+
+static int posix_error(Tcl_Interp *interp, const char *doing, int err)
+{
+	Tcl_SetErrno(err);
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("%s: %s", doing, Tcl_PosixError(interp)));
+	return TCL_ERROR;
+}
+
+static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generation, int registration_fd)
+{
+	static Tcl_ThreadDataKey exit_handler_key;
+	int *exit_handler_installed = Tcl_GetThreadData(&exit_handler_key, sizeof(int));
+	int fd;
+
+	if (ss_worker_register(registration_fd, &fd) != 0) {
+		if (peer_closed(errno))
+			server_gone_error(interp, port);
+		else
+			posix_error(interp, "couldn't register with the socketserver server", errno);
+		return NULL;
+	}
+	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
+	memset(c, 0, sizeof(*c));
+	c->port = port;
+	c->generation = generation;
+	c->thread = Tcl_GetCurrentThread();
+	c->pid = getpid();
+	c->fd = fd;
+	ss_lock();
+	c->next = conns;
+	conns = c;
+	ss_unlock();
+	if (!*exit_handler_installed) {
+		Tcl_CreateThreadExitHandler(thread_exiting, NULL);
+		*exit_handler_installed = 1;
+	}
+	return c;
+}
+
+/* Calls the handler as {*}handler chan ipaddr port at global level, as Tcl's own accept
+ * callback does; an error goes to bgerror and the worker carries on. */
+static void call_handler(Request *req, int fd, const char *ip, int port)
+{
+	Tcl_Interp *interp = req->interp;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0 && (flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	Tcl_Channel chan = Tcl_MakeTcpClientChannel(INT2PTR(fd));
+	Tcl_RegisterChannel(interp, chan);
+	/* Hold the channel while the handler runs, in case the handler closes it. */
+	Tcl_RegisterChannel(NULL, chan);
+	Tcl_Obj *cmd = Tcl_DuplicateObj(req->handler);
+	Tcl_IncrRefCount(cmd);
+	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewStringObj(Tcl_GetChannelName(chan), -1));
+	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewStringObj(ip, -1));
+	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewIntObj(port));
+	int code = Tcl_EvalObjEx(interp, cmd, TCL_EVAL_GLOBAL);
+	if (code != TCL_OK) {
+		Tcl_AddErrorInfo(interp, "\n    (socketserver client handler)");
+		Tcl_BackgroundException(interp, code);
+	}
+	Tcl_DecrRefCount(cmd);
+	Tcl_UnregisterChannel(NULL, chan);
+	free_request(req);
+}
+
+/* Takes the oldest request whose interpreter still exists. */
+static Request *pop_live_request(WorkerConn *c)
+{
+	while (c->first != NULL) {
+		Request *req = c->first;
+		c->first = req->next;
+		if (c->first == NULL)
+			c->last = NULL;
+		if (!Tcl_InterpDeleted(req->interp))
+			return req;
+		free_request(req);
+	}
+	return NULL;
+}
+
+/* Gives a connection to the oldest live request, or keeps it for the next `client` call:
+ * nothing accepted is dropped because an interpreter went away. */
+static void deliver(WorkerConn *c, int fd, const char *ip, int port)
+{
+	Request *req = pop_live_request(c);
+	if (req == NULL) {
+		Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
+		u->fd = fd;
+		u->port = port;
+		memcpy(u->ip, ip, SS_IP_MAX);
+		u->next = c->unclaimed;
+		c->unclaimed = u;
+		c->unclaimed_count++;
+		return;
+	}
+	call_handler(req, fd, ip, port);
+}
+
+static void deliver_unclaimed(ClientData data)
+{
+	WorkerConn *c = data;
+	Unclaimed *u = c->unclaimed;
+	c->unclaimed = u->next;
+	c->unclaimed_count--;
+	c->reserved--;
+	deliver(c, u->fd, u->ip, u->port);
+	ckfree((char *)u);
+}
+
+static void server_gone(WorkerConn *c)
+{
+	stop_watching(c);
+	c->outstanding = 0;
+	close(c->fd);
+	c->fd = -1;
+	c->gone = 1;
+	char message[128], errorcode[64];
+	snprintf(message, sizeof(message), gone_message, c->port);
+	snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER SERVERGONE %d", c->port);
+	for (Request *req = pop_live_request(c); req != NULL; req = pop_live_request(c)) {
+		ss_background_error(req->interp, errorcode, message);
+		free_request(req);
+	}
+}
+
+static void conn_readable(ClientData data, int mask)
+{
+	WorkerConn *c = data;
+	int fd, port;
+	char ip[SS_IP_MAX];
+	(void)mask;
+
+	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got < 0 && errno == EPROTO && c->first != NULL) {
+		char message[128], errorcode[64];
+		snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
+		snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
+		ss_background_error(c->first->interp, errorcode, message);
+		return;
+	}
+	if (got <= 0) {
+		server_gone(c);
+		return;
+	}
+	if (--c->outstanding == 0)
+		stop_watching(c);
+	deliver(c, fd, ip, port);
+}
+
+static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], int *port, Tcl_Obj **handler)
+{
+	static const char *const options[] = {"-port", NULL};
+	Tcl_Size length;
+
+	*port = 0;
+	if (objc == 5) {
+		int option;
+		if (Tcl_GetIndexFromObj(interp, objv[2], options, "option", 0, &option) != TCL_OK)
+			return TCL_ERROR;
+		if (Tcl_GetIntFromObj(interp, objv[3], port) != TCL_OK)
+			return TCL_ERROR;
+		if (*port < 0 || *port > 65535) {
+			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", *port));
+			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", *port));
+			return TCL_ERROR;
+		}
+	} else if (objc != 3) {
+		Tcl_WrongNumArgs(interp, 2, objv, "?-port port? handler");
+		return TCL_ERROR;
+	}
+	*handler = objv[objc - 1];
+	if (Tcl_ListObjLength(interp, *handler, &length) != TCL_OK)
+		return TCL_ERROR;
+	if (length == 0)
+		return ss_error(interp, "SOCKETSERVER BADVALUE handler {}", "handler must not be empty");
+	return TCL_OK;
+}
+
+int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int asked, registration_fd;
+	unsigned generation;
+	Tcl_Obj *handler;
+
+	if (parse_client_args(interp, objc, objv, &asked, &handler) != TCL_OK)
+		return TCL_ERROR;
+	int port = ss_ports_lookup(asked, &registration_fd, &generation);
+	if (port == 0) {
+		if (asked != 0) {
+			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", asked));
+			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", asked));
+			return TCL_ERROR;
+		}
+		return ss_error(interp, "SOCKETSERVER NOSERVER",
+		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
+	}
+
+	WorkerConn *c = find_conn(port);
+	if (c != NULL && (c->pid != getpid() || c->generation != generation)) {
+		discard_conn(c);
+		c = NULL;
+	}
+	if (c == NULL && (c = register_conn(interp, port, generation, registration_fd)) == NULL)
+		return TCL_ERROR;
+
+	if (c->unclaimed_count > c->reserved) {
+		/* A connection is already here: no READY; hand it over from the event loop. */
+		c->reserved++;
+		Tcl_DoWhenIdle(deliver_unclaimed, c);
+	} else if (c->gone) {
+		return server_gone_error(interp, port);
+	} else if (ss_worker_ready(c->fd) != 0) {
+		int err = errno;
+		if (!peer_closed(err))
+			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
+		server_gone(c);
+		return server_gone_error(interp, port);
+	} else {
+		c->outstanding++;
+		if (!c->watching) {
+			Tcl_CreateFileHandler(c->fd, TCL_READABLE, conn_readable, c);
+			c->watching = 1;
+		}
+	}
+
+	Request *req = (Request *)ckalloc(sizeof(Request));
+	req->next = NULL;
+	req->interp = interp;
+	req->handler = handler;
+	Tcl_Preserve(interp);
+	Tcl_IncrRefCount(handler);
+	if (c->last != NULL)
+		c->last->next = req;
+	else
+		c->first = req;
+	c->last = req;
+	return TCL_OK;
+}
+
+/*
+ * In a forked child, the parent's registrations are the parent's: the server sends them the
+ * parent's connections. The child's copies of their descriptors are replaced with the read
+ * end of a pipe nobody writes, so file handlers the child inherited never fire for them;
+ * the child's next `client` call forgets them (pid differs) and registers afresh. Only
+ * async-signal-safe calls here.
+ */
+static void forget_parent_registrations(void)
+{
+	int inert[2];
+	if (conns == NULL || pipe2(inert, O_CLOEXEC) != 0)
+		return;
+	for (WorkerConn *c = conns; c != NULL; c = c->next)
+		if (c->fd >= 0)
+			dup3(inert[0], c->fd, O_CLOEXEC);
+	close(inert[0]);
+	if (inert_writer >= 0)
+		close(inert_writer);
+	inert_writer = inert[1];
+}
+
+void ss_worker_init_process(void)
+{
+	pthread_atfork(NULL, NULL, forget_parent_registrations);
+}

@@ -1,0 +1,21 @@
+/* init.c: the package's entry points, called by Tcl's `load`. */
+#include "../cgo/socketserver.h"
+
+int Socketserver_Init(Tcl_Interp *interp)
+{
+	if (Tcl_InitStubs(interp, "8.6-", 0) == NULL)
+		return TCL_ERROR;
+	if (SocketserverCmd_Init(interp) != TCL_OK)
+		return TCL_ERROR;
+	return Tcl_PkgProvideEx(interp, "socketserver", SOCKETSERVER_VERSION, NULL);
+}
+
+/* Refused: a safe interpreter must not listen on ports or take descriptors from others. */
+int Socketserver_SafeInit(Tcl_Interp *interp)
+{
+	Tcl_SetObjResult(interp, Tcl_NewStringObj(
+		"socketserver cannot be loaded into a safe interpreter: it listens on TCP ports "
+		"and passes connections between processes", -1));
+	Tcl_SetErrorCode(interp, "SOCKETSERVER UNSAFE", NULL);
+	return TCL_ERROR;
+}

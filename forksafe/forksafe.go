@@ -1,0 +1,118 @@
+// Package forksafe creates, passes and closes the server's descriptors in C, under the
+// process lock that the fork handlers take, so that a worker forked from the server with
+// TclX (which cannot run Go) inherits none of them and needs no Go to find its server.
+// See forksafe.h.
+package forksafe
+
+/*
+#include <stdlib.h>
+#include "forksafe.h"
+#include "protocol.h"
+*/
+import "C"
+
+import (
+	"net/netip"
+	"syscall"
+	"unsafe"
+)
+
+// Forked reports whether this process was forked, without exec, from one that had loaded
+// the library. Such a process must never call into Go; C callers check ss_forked directly.
+func Forked() bool { return C.ss_forked() != 0 }
+
+// NoteGoSignals records the signal handlers the Go runtime installed, so a forked child can
+// put back what was there before.
+func NoteGoSignals() { C.ss_signals_note_go() }
+
+// Socket creates a close-on-exec socket that a forked child will not keep.
+func Socket(domain, typ, proto int) (int, error) {
+	fd, err := C.ss_socket(C.int(domain), C.int(typ), C.int(proto))
+	if fd < 0 {
+		return -1, err
+	}
+	return int(fd), nil
+}
+
+// Accept accepts one connection (close-on-exec, not kept by a forked child) and returns
+// its peer address.
+func Accept(listenFD int) (int, netip.AddrPort, error) {
+	var storage C.struct_sockaddr_storage
+	var length C.socklen_t
+	fd, err := C.ss_accept(C.int(listenFD), &storage, &length)
+	if fd < 0 {
+		return -1, netip.AddrPort{}, err
+	}
+	return int(fd), sockaddrToAddrPort(unsafe.Pointer(&storage)), nil
+}
+
+// Epoll creates an epoll instance that a forked child will not keep.
+func Epoll() (int, error) {
+	fd, err := C.ss_epoll()
+	if fd < 0 {
+		return -1, err
+	}
+	return int(fd), nil
+}
+
+// Eventfd creates a non-blocking eventfd that a forked child will not keep.
+func Eventfd() (int, error) {
+	fd, err := C.ss_eventfd()
+	if fd < 0 {
+		return -1, err
+	}
+	return int(fd), nil
+}
+
+// RegistrationPair creates a port's registration pair: the server's end, which a forked
+// child will not keep, and the workers' end, which every worker inherits.
+func RegistrationPair() (serverEnd, workersEnd int, err error) {
+	var sv [2]C.int
+	if rc, err := C.ss_socketpair_server_end(&sv[0]); rc != 0 {
+		return -1, -1, err
+	}
+	return int(sv[0]), int(sv[1]), nil
+}
+
+// Close closes a descriptor created by this package.
+func Close(fd int) error {
+	if rc, err := C.ss_close(C.int(fd)); rc != 0 {
+		return err
+	}
+	return nil
+}
+
+// CloseUnregistered closes a descriptor that was never registered (a workers' end).
+func CloseUnregistered(fd int) error { return syscall.Close(fd) }
+
+// RecvRegistration receives one worker registration: the server's end of the worker's own
+// pair (registered) and the worker's process id.
+func RecvRegistration(registrationFD int) (fd int, pid int, err error) {
+	var cpid C.int32_t
+	rfd, err := C.ss_server_recv_register(C.int(registrationFD), &cpid)
+	if rfd < 0 {
+		return -1, 0, err
+	}
+	return int(rfd), int(cpid), nil
+}
+
+// SendConn hands one accepted connection and its peer address to a worker.
+func SendConn(workerFD, connFD int, peer netip.AddrPort) error {
+	ip := C.CString(FormatIP(peer.Addr()))
+	defer C.free(unsafe.Pointer(ip))
+	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), ip, C.int(peer.Port())); rc != 0 {
+		return err
+	}
+	return nil
+}
+
+// Publish makes a port's registration pair findable by workers, forked or not.
+func Publish(port, workersEnd int) error {
+	if rc, err := C.ss_ports_publish(C.int(port), C.int(workersEnd)); rc != 0 {
+		return err
+	}
+	return nil
+}
+
+// Withdraw removes a port from the table workers read.
+func Withdraw(port int) { C.ss_ports_withdraw(C.int(port)) }

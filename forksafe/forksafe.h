@@ -1,0 +1,68 @@
+/*
+ * forksafe.h: the C half of the rule this project lives by.
+ *
+ * Go owns the server process, and a child made by fork() without exec cannot run Go
+ * (its runtime's threads are gone; the first goroutine switch or GC can hang). So every
+ * descriptor the Go server creates is created here, in C, under one process lock that the
+ * pthread_atfork handlers also take: a fork never happens half-way through creating one,
+ * and the forked child closes them all before any Tcl code of its own runs. The child also
+ * gets back the signal dispositions Go replaced, and ss_forked() tells the Tcl commands
+ * that they must not enter Go.
+ *
+ * Nothing in this file's implementation calls into Go.
+ */
+#ifndef SOCKETSERVER_FORKSAFE_H
+#define SOCKETSERVER_FORKSAFE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Nonzero in a process forked (without exec) from one that had loaded the library. */
+int ss_forked(void);
+
+/*
+ * The process lock. Held only for short, non-blocking work: creating and registering a
+ * descriptor, closing one, editing the port table, and every call a Go thread makes into
+ * Tcl (so a fork never copies a Tcl mutex that a Go thread holds).
+ */
+void ss_lock(void);
+void ss_unlock(void);
+
+/* Server-only descriptors: created and registered atomically, closed in a forked child. */
+int ss_socket(int domain, int type, int protocol);
+int ss_accept(int listenfd, struct sockaddr_storage *addr, socklen_t *addrlen);
+int ss_epoll(void);
+int ss_eventfd(void);
+int ss_socketpair_server_end(int sv[2]); /* SOCK_SEQPACKET; sv[0] is registered, sv[1] is not */
+int ss_adopt(int fd);                      /* register a descriptor the server was given */
+int ss_close(int fd);                      /* unregister and close */
+/* For creators elsewhere: call with the lock held just after creating fd (or -1, errno set);
+ * registers it and releases the lock, keeping errno. */
+int ss_finish_create(int fd);
+
+/* Descriptor passing over AF_UNIX SOCK_SEQPACKET (no lock: used by both sides). */
+ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
+/*
+ * Receives one message into buf; *fd gets the descriptor it carried, or -1. Returns the
+ * message length, 0 at end of file, -1 with errno set. A message whose control data was
+ * truncated (MSG_CTRUNC) or that carried more than one descriptor fails with EPROTO, and
+ * every descriptor it did carry is closed.
+ */
+ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
+
+/* Signal dispositions: see signals.c. */
+void ss_signals_note_go(void);
+void ss_signals_restore_in_child(void);
+
+/*
+ * The port table: for each port this process serves, the workers' end of its registration
+ * pair. It lives in C memory so a forked worker finds it without calling Go. Each publish
+ * gets a new generation, so a worker can tell a server that was closed and opened again.
+ */
+int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
+void ss_ports_withdraw(int port);
+/* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
+int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
+
+#endif

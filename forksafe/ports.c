@@ -1,0 +1,67 @@
+/*
+ * ports.c: the table a worker reads to find a server's registration pair. It is plain C
+ * memory, so a forked worker inherits it and reads it without calling Go.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "forksafe.h"
+
+struct published_port {
+	int port;
+	int registration_fd;
+	unsigned generation;
+};
+
+static struct published_port *table;
+static size_t used, capacity;
+static unsigned last_generation;
+
+int ss_ports_publish(int port, int registration_fd)
+{
+	ss_lock();
+	if (used == capacity) {
+		size_t grown_capacity = capacity ? capacity * 2 : 8;
+		struct published_port *grown = realloc(table, grown_capacity * sizeof(*table));
+		if (grown == NULL) {
+			ss_unlock();
+			errno = ENOMEM;
+			return -1;
+		}
+		table = grown;
+		capacity = grown_capacity;
+	}
+	table[used++] = (struct published_port){port, registration_fd, ++last_generation};
+	ss_unlock();
+	return 0;
+}
+
+void ss_ports_withdraw(int port)
+{
+	ss_lock();
+	for (size_t i = 0; i < used; i++) {
+		if (table[i].port == port) {
+			for (size_t j = i + 1; j < used; j++)
+				table[j - 1] = table[j];
+			used--;
+			break;
+		}
+	}
+	ss_unlock();
+}
+
+int ss_ports_lookup(int port, int *registration_fd, unsigned *generation)
+{
+	int found = 0;
+	ss_lock();
+	for (size_t i = 0; i < used; i++) {
+		if (port == 0 || table[i].port == port) {
+			found = table[i].port;
+			*registration_fd = table[i].registration_fd;
+			*generation = table[i].generation;
+			break;
+		}
+	}
+	ss_unlock();
+	return found;
+}

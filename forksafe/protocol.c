@@ -1,0 +1,87 @@
+/* protocol.c: encoding and decoding the messages described in protocol.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "forksafe.h"
+#include "protocol.h"
+
+int ss_worker_register(int registration_fd, int *own_fd)
+{
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+		return -1;
+	struct ss_register_msg msg = {
+		.version = SS_PROTOCOL_VERSION, .type = SS_MSG_REGISTER, .pid = (int32_t)getpid()};
+	/* Blocking: the registration pair is shared by every worker and may be momentarily full. */
+	ssize_t n = ss_send_fd(registration_fd, &msg, sizeof(msg), pair[1], 0);
+	int saved = errno;
+	close(pair[1]);
+	if (n != (ssize_t)sizeof(msg)) {
+		close(pair[0]);
+		errno = n < 0 ? saved : EPROTO;
+		return -1;
+	}
+	*own_fd = pair[0];
+	return 0;
+}
+
+int ss_worker_ready(int own_fd)
+{
+	struct ss_ready_msg msg = {.version = SS_PROTOCOL_VERSION, .type = SS_MSG_READY};
+	ssize_t n = ss_send_fd(own_fd, &msg, sizeof(msg), -1, MSG_DONTWAIT);
+	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
+{
+	struct ss_conn_msg msg;
+	ssize_t n = ss_recv_fd(own_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
+	if (n <= 0)
+		return (int)n;
+	if (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
+	    msg.type != SS_MSG_CONN || *conn_fd < 0 || memchr(msg.ip, 0, SS_IP_MAX) == NULL) {
+		if (*conn_fd >= 0)
+			close(*conn_fd);
+		*conn_fd = -1;
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(ip, msg.ip, SS_IP_MAX);
+	*port = msg.port;
+	return 1;
+}
+
+int ss_server_recv_register(int registration_fd, int32_t *pid)
+{
+	struct ss_register_msg msg;
+	int fd = -1;
+	/* Under the process lock, so that a fork never copies a descriptor not yet registered. */
+	ss_lock();
+	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT);
+	int saved = errno;
+	if (n > 0 && (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
+	              msg.type != SS_MSG_REGISTER || fd < 0)) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		saved = EPROTO;
+	} else if (n == 0) {
+		saved = ECONNRESET;
+	}
+	errno = saved;
+	fd = ss_finish_create(fd);
+	if (fd >= 0)
+		*pid = msg.pid;
+	return fd;
+}
+
+int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port)
+{
+	struct ss_conn_msg msg = {.version = SS_PROTOCOL_VERSION, .type = SS_MSG_CONN, .port = (uint16_t)port};
+	strncpy(msg.ip, ip, SS_IP_MAX - 1);
+	ssize_t n = ss_send_fd(worker_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
+	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+}

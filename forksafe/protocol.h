@@ -1,0 +1,58 @@
+/*
+ * protocol.h: the messages between a server and its workers.
+ *
+ * Every socket here is AF_UNIX SOCK_SEQPACKET, so each message arrives whole or not at all.
+ *
+ *   registration pair (one per port, the workers' end inherited by every worker):
+ *     worker -> server  REGISTER, carrying the server's end of the worker's own pair
+ *   a worker's own pair:
+ *     worker -> server  READY, once for each pending `client` call
+ *     server -> worker  CONN, carrying one accepted connection and its peer address
+ *
+ * A worker's end of its own pair reading end-of-file means the server is gone; the
+ * server's end reading end-of-file means the worker is gone.
+ */
+#ifndef SOCKETSERVER_PROTOCOL_H
+#define SOCKETSERVER_PROTOCOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SS_PROTOCOL_VERSION 1
+#define SS_MSG_REGISTER 'R'
+#define SS_MSG_READY 'r'
+#define SS_MSG_CONN 'C'
+
+/* Long enough for an IPv6 address with a zone: 45 + '%' + 15 + NUL, rounded up. */
+#define SS_IP_MAX 64
+
+struct ss_register_msg {
+	uint8_t version;
+	uint8_t type;
+	uint16_t reserved;
+	int32_t pid;
+};
+
+struct ss_ready_msg {
+	uint8_t version;
+	uint8_t type;
+};
+
+struct ss_conn_msg {
+	uint8_t version;
+	uint8_t type;
+	uint16_t port;
+	char ip[SS_IP_MAX];
+};
+
+/* Worker side. Each returns 0 or -1 with errno set. */
+int ss_worker_register(int registration_fd, int *own_fd);
+int ss_worker_ready(int own_fd);
+/* Returns 1 with a connection, 0 at end of file (server gone), -1 with errno. */
+int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port);
+
+/* Server side. */
+int ss_server_recv_register(int registration_fd, int32_t *pid); /* registered fd, or -1 */
+int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * registry.c: the process lock, the registry of server-only descriptors and the fork handlers.
+ * See forksafe.h for why. Nothing here calls into Go.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "forksafe.h"
+
+static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t forked_child;
+
+/* One bit per descriptor number; grown under the lock, read by the child handler. */
+static unsigned char *registered;
+static size_t registered_bytes;
+
+int ss_forked(void) { return forked_child; }
+void ss_lock(void) { pthread_mutex_lock(&process_lock); }
+void ss_unlock(void) { pthread_mutex_unlock(&process_lock); }
+
+/* Called with the lock held. Fails (ENOMEM) only if the bitmap cannot grow. */
+static int mark(int fd)
+{
+	size_t byte = (size_t)fd / 8;
+	if (byte >= registered_bytes) {
+		size_t size = registered_bytes ? registered_bytes : 128;
+		while (size <= byte)
+			size *= 2;
+		unsigned char *grown = realloc(registered, size);
+		if (grown == NULL)
+			return -1;
+		memset(grown + registered_bytes, 0, size - registered_bytes);
+		registered = grown;
+		registered_bytes = size;
+	}
+	registered[byte] |= (unsigned char)(1u << (fd % 8));
+	return 0;
+}
+
+static void unmark(int fd)
+{
+	if ((size_t)fd / 8 < registered_bytes)
+		registered[fd / 8] &= (unsigned char)~(1u << (fd % 8));
+}
+
+/* Registers fd (already created under the lock); on failure closes it. Releases the lock. */
+int ss_finish_create(int fd)
+{
+	int saved = errno;
+	if (fd >= 0 && mark(fd) != 0) {
+		close(fd);
+		fd = -1;
+		saved = ENOMEM;
+	}
+	ss_unlock();
+	errno = saved;
+	return fd;
+}
+
+int ss_socket(int domain, int type, int protocol)
+{
+	ss_lock();
+	return ss_finish_create(socket(domain, type | SOCK_CLOEXEC, protocol));
+}
+
+int ss_accept(int listenfd, struct sockaddr_storage *addr, socklen_t *addrlen)
+{
+	*addrlen = sizeof(*addr);
+	ss_lock();
+	return ss_finish_create(accept4(listenfd, (struct sockaddr *)addr, addrlen, SOCK_CLOEXEC));
+}
+
+int ss_epoll(void)
+{
+	ss_lock();
+	return ss_finish_create(epoll_create1(EPOLL_CLOEXEC));
+}
+
+int ss_eventfd(void)
+{
+	ss_lock();
+	return ss_finish_create(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+int ss_socketpair_server_end(int sv[2])
+{
+	ss_lock();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		int saved = errno;
+		ss_unlock();
+		errno = saved;
+		return -1;
+	}
+	if (ss_finish_create(sv[0]) < 0) {
+		close(sv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+int ss_adopt(int fd)
+{
+	ss_lock();
+	return ss_finish_create(fd);
+}
+
+int ss_server_recv_register_locked(int registration_fd, int32_t *pid);
+
+int ss_close(int fd)
+{
+	ss_lock();
+	unmark(fd);
+	int rc = close(fd);
+	int saved = errno;
+	ss_unlock();
+	errno = saved;
+	return rc;
+}
+
+/*
+ * The fork handlers. prepare waits until no thread is creating a descriptor or inside Tcl on
+ * the server's behalf; the child closes every server-only descriptor, so a dead server frees
+ * its port and its workers read end-of-file, and puts back the signal handling Tcl expects.
+ * Only async-signal-safe calls are made in the child.
+ */
+static void atfork_prepare(void) { pthread_mutex_lock(&process_lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&process_lock); }
+
+static void atfork_child(void)
+{
+	forked_child = 1;
+	for (size_t byte = 0; byte < registered_bytes; byte++) {
+		for (int bit = 0; registered[byte] && bit < 8; bit++) {
+			if (registered[byte] & (1u << bit)) {
+				close((int)(byte * 8 + (size_t)bit));
+				registered[byte] &= (unsigned char)~(1u << bit);
+			}
+		}
+	}
+	ss_signals_restore_in_child();
+	pthread_mutex_unlock(&process_lock);
+}
+
+/*
+ * Installed before the Go runtime starts (a constructor with a priority runs before the
+ * unprioritised one that starts Go), so that these handlers run before any registered later.
+ */
+__attribute__((constructor(102))) static void install_fork_handlers(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}

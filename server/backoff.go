@@ -1,0 +1,71 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// An accept(2) failure never ends the dispatch loop and never makes it spin. A failure that
+// says the process or system is out of something (descriptors, buffers, memory) pauses
+// accepting, for longer each time it repeats; one that concerns only the connection being
+// accepted (it was reset, or a firewall refused it) does not. Either way the server's
+// interpreter hears of it, at most once per reportInterval, with a count of what it missed.
+const (
+	firstPause     = 10 * time.Millisecond
+	longestPause   = time.Second
+	reportInterval = time.Second
+)
+
+type acceptBackoff struct {
+	pause      time.Duration
+	until      time.Time
+	lastReport time.Time
+	unreported int
+}
+
+// connectionOnly lists the errors accept(2) documents as the accepted connection's own.
+func connectionOnly(errno unix.Errno) bool {
+	switch errno {
+	case unix.ECONNABORTED, unix.EPROTO, unix.EPERM, unix.ENETDOWN, unix.ENOPROTOOPT,
+		unix.EHOSTDOWN, unix.ENONET, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
+		return true
+	}
+	return false
+}
+
+// failed records a failure at now and says what to report (nothing if it is too soon).
+func (b *acceptBackoff) failed(now time.Time, errno unix.Errno, port int) (msg string, code []string) {
+	if !connectionOnly(errno) {
+		b.pause = min(max(2*b.pause, firstPause), longestPause)
+		b.until = now.Add(b.pause)
+	}
+	if now.Sub(b.lastReport) < reportInterval {
+		b.unreported++
+		return "", nil
+	}
+	msg = fmt.Sprintf("socketserver port %d: accept failed: %s", port, errno.Error())
+	if b.unreported > 0 {
+		msg += fmt.Sprintf(" (and %d more failures since the last report)", b.unreported)
+	}
+	if !connectionOnly(errno) {
+		msg += fmt.Sprintf("; accepting again in %v", b.pause)
+	}
+	b.lastReport, b.unreported = now, 0
+	return msg, []string{"SOCKETSERVER", "ACCEPT", unix.ErrnoName(errno), errno.Error()}
+}
+
+// succeeded ends a run of failures.
+func (b *acceptBackoff) succeeded() { b.pause = 0 }
+
+// paused says whether accepting is paused at now.
+func (b *acceptBackoff) paused(now time.Time) bool { return now.Before(b.until) }
+
+// waitMillis is the epoll_wait timeout: until the pause ends, or forever (-1).
+func (b *acceptBackoff) waitMillis(now time.Time) int {
+	if !b.paused(now) {
+		return -1
+	}
+	return int(b.until.Sub(now)/time.Millisecond) + 1
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
+)
+
+// Reporter receives what the server cannot return to a caller: accept failures and the
+// like. The Tcl layer turns each report into a background error in the server's interpreter.
+type Reporter func(msg string, code []string)
+
+// Server is one listening port and the goroutine that dispatches its connections.
+type Server struct {
+	opts      Options
+	port      int
+	listeners []int
+	// The registration pair: the server reads registrations from its end; every worker
+	// inherits the other end and sends its own pair's server end through it.
+	registration, registrationForWorkers int
+	epoll, wake                          int
+	report                               Reporter
+
+	stats   stats
+	closing atomic.Bool
+	done    chan struct{}
+}
+
+// stats are written by the dispatch goroutine and read by Info from the Tcl thread.
+type stats struct {
+	workers, ready, queued atomic.Int64
+	accepted, dispatched   atomic.Uint64
+}
+
+// Info is what `::socketserver::socket info port` reports.
+type Info struct {
+	Port, Backlog, Queue   int
+	Workers, Ready, Queued int
+	Accepted, Dispatched   uint64
+}
+
+// Listen binds and listens before it returns, so every failure is the caller's error and
+// nothing is left running; then it starts dispatching in the background.
+func Listen(o Options, report Reporter) (*Server, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	listeners, port, err := openListeners(o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, port: port, listeners: listeners, report: report, done: make(chan struct{})}
+	if err := s.openControl(); err != nil {
+		s.closeDescriptors()
+		return nil, socketError(err)
+	}
+	d, err := newDispatcher(s)
+	if err != nil {
+		s.closeDescriptors()
+		return nil, socketError(err)
+	}
+	if err := forksafe.Publish(port, s.registrationForWorkers); err != nil {
+		s.closeDescriptors()
+		return nil, socketError(err)
+	}
+	go d.run()
+	return s, nil
+}
+
+// openControl makes the registration pair, the epoll instance and the wake-up eventfd.
+func (s *Server) openControl() (err error) {
+	s.registration, s.registrationForWorkers, s.epoll, s.wake = -1, -1, -1, -1
+	if s.registration, s.registrationForWorkers, err = forksafe.RegistrationPair(); err != nil {
+		return err
+	}
+	if s.epoll, err = forksafe.Epoll(); err != nil {
+		return err
+	}
+	s.wake, err = forksafe.Eventfd()
+	return err
+}
+
+// closeDescriptors closes what Listen and openControl made; workers reading their end of
+// the registration pair (or of their own pair) see end-of-file.
+func (s *Server) closeDescriptors() {
+	closeAll(s.listeners)
+	for _, fd := range []int{s.registration, s.epoll, s.wake} {
+		if fd >= 0 {
+			forksafe.Close(fd)
+		}
+	}
+	if s.registrationForWorkers >= 0 {
+		forksafe.CloseUnregistered(s.registrationForWorkers)
+	}
+}
+
+// Port is the port the server is bound to (the one the kernel chose, for port 0).
+func (s *Server) Port() int { return s.port }
+
+// Close stops accepting, closes the listeners and every pair, and returns when the port is
+// free. Connections accepted but not yet handed to a worker are closed.
+func (s *Server) Close() {
+	if s.closing.Swap(true) {
+		<-s.done
+		return
+	}
+	forksafe.Withdraw(s.port)
+	one := [8]byte{1}
+	unix.Write(s.wake, one[:]) // an eventfd write of 1 cannot fail short of overflow
+	<-s.done
+}
+
+// Info returns the current counters.
+func (s *Server) Info() Info {
+	return Info{
+		Port: s.port, Backlog: s.opts.Backlog, Queue: s.opts.Queue,
+		Workers:    int(s.stats.workers.Load()),
+		Ready:      int(s.stats.ready.Load()),
+		Queued:     int(s.stats.queued.Load()),
+		Accepted:   s.stats.accepted.Load(),
+		Dispatched: s.stats.dispatched.Load(),
+	}
+}
