@@ -35,7 +35,7 @@ func ReadHeader(fd int, deadline time.Time) (Header, error) {
 			continue
 		case err != nil:
 			return Header{}, fmt.Errorf("proxyproto: reading PROXY header: %w", err)
-		case peeked == 0:
+		case peeked < 0:
 			return Header{}, malformed("connection closed before PROXY header complete")
 		}
 

@@ -1,0 +1,76 @@
+# socketserver: `make` builds a loadable package in ./build; see README.md.
+
+VERSION := $(shell sed -n 's/^\#define SOCKETSERVER_VERSION "\(.*\)"/\1/p' cgo/version.h)
+LIBRARY := libsocketserver$(VERSION).so
+GO      ?= go
+BUILD   ?= build
+TCLSH   ?= tclsh
+
+# Tcl's headers, stubs library and package path, the way Tcl extensions find them.
+TCL_CONFIG ?= $(firstword $(wildcard /usr/lib/tclConfig.sh /usr/lib64/tclConfig.sh \
+	/usr/local/lib/tclConfig.sh /usr/lib/tcl8.6/tclConfig.sh /usr/lib/x86_64-linux-gnu/tcl8.6/tclConfig.sh))
+tclconfig = $(shell [ -n "$(TCL_CONFIG)" ] && . $(TCL_CONFIG) && echo $$$(1))
+TCL_INCLUDE_SPEC  ?= $(or $(call tclconfig,TCL_INCLUDE_SPEC),$(shell pkg-config --cflags tcl 2>/dev/null))
+TCL_STUB_LIB_SPEC ?= $(or $(call tclconfig,TCL_STUB_LIB_SPEC),-ltclstub8.6)
+TCL_PACKAGE_PATH  ?= $(call tclconfig,TCL_PACKAGE_PATH)
+
+export CGO_ENABLED := 1
+export CGO_CFLAGS  := $(TCL_INCLUDE_SPEC) -O2 -g
+export CGO_LDFLAGS := $(TCL_STUB_LIB_SPEC)
+
+# make install: DESTDIR for staging; PKGDIR under the first directory of Tcl's package path.
+PREFIX ?= /usr/local
+PKGDIR ?= $(or $(firstword $(TCL_PACKAGE_PATH)),$(PREFIX)/lib)/socketserver$(VERSION)
+MANDIR ?= $(PREFIX)/share/man
+
+GO_SOURCES := go.mod go.sum $(shell find ext cgo forksafe server -name '*.go' -o -name '*.c' -o -name '*.h')
+TCL_FILES  := $(wildcard tcl/*.tcl)
+
+.PHONY: all deps test gotest tcltest soak demo bench install uninstall clean
+
+all: $(BUILD)/$(LIBRARY) $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%)
+
+$(BUILD)/$(LIBRARY): $(GO_SOURCES)
+	@mkdir -p $(BUILD)
+	$(GO) build -buildmode=c-shared -o $@ ./ext
+	@rm -f $(BUILD)/*.h
+
+$(BUILD)/pkgIndex.tcl: pkgIndex.tcl.in cgo/version.h
+	@mkdir -p $(BUILD)
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@LIBRARY@/$(LIBRARY)/g' $< > $@
+
+$(BUILD)/%.tcl: tcl/%.tcl
+	@mkdir -p $(BUILD)
+	cp $< $@
+
+deps:
+	@scripts/deps.sh test
+
+test: deps all gotest tcltest
+
+gotest:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+tcltest: all
+	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl $(TESTFLAGS)
+
+# The 100,000-connection soak (tests behind the "soak" constraint).
+soak: deps all
+	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl -constraints soak -file dispatch.test $(TESTFLAGS)
+
+demo: all
+	@scripts/deps.sh demo
+	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
+
+install: all
+	install -d $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/mann
+	install -m 755 $(BUILD)/$(LIBRARY) $(DESTDIR)$(PKGDIR)/
+	install -m 644 $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%) $(DESTDIR)$(PKGDIR)/
+	install -m 644 doc/socketserver.n $(DESTDIR)$(MANDIR)/mann/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/mann/socketserver.n
+
+clean:
+	rm -rf $(BUILD)

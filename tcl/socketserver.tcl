@@ -1,0 +1,4 @@
+# socketserver.tcl: the Tcl-level part of the socketserver package.
+namespace eval ::socketserver {
+    namespace export socket
+}
