@@ -60,15 +60,17 @@ func startServer(t *testing.T, handle connHandler) *testServer {
 }
 
 // replyWithPIDs answers each of the first maxReplies lines of a connection
-// (all if maxReplies < 0) with "<pid> <line>", then closes. The pid depends
-// on the accept index, as with a server of several processes.
+// (all if maxReplies < 0) with "<pid> <line>"; it closes after reading the
+// next line, as closing with a request unread would send a reset instead of
+// an end of file. The pid depends on the accept index, as with a server of
+// several processes.
 func replyWithPIDs(maxReplies int, pids ...int) connHandler {
 	return func(srv *testServer, conn net.Conn, index int) {
 		pid := pids[index%len(pids)]
 		r := bufio.NewReader(conn)
-		for n := 0; maxReplies < 0 || n < maxReplies; n++ {
+		for n := 0; ; n++ {
 			line, err := r.ReadString('\n')
-			if err != nil {
+			if err != nil || n == maxReplies {
 				return
 			}
 			srv.lines.Add(1)
@@ -116,8 +118,9 @@ func TestOneshotCountsRequestsAndSpread(t *testing.T) {
 		t.Errorf("per_pid %v, distinct %d, spread %v; want map[101:6 102:3], 2, 2",
 			rep.PerPID, rep.DistinctPIDs, rep.SpreadRatio)
 	}
-	if rep.ErrorsTotal != 0 {
-		t.Errorf("errors %v, want none", rep.Errors)
+	if rep.ErrorsTotal != 0 || rep.Mode != modeOneshot || rep.LinesPerConn != 1 || rep.Concurrency != 3 {
+		t.Errorf("errors %v, mode %q, lines_per_conn %d, concurrency %d; want none, oneshot, 1, 3",
+			rep.Errors, rep.Mode, rep.LinesPerConn, rep.Concurrency)
 	}
 	if !(0 < rep.P50us && rep.P50us <= rep.P90us && rep.P90us <= rep.P99us && rep.P99us <= rep.MaxUs) {
 		t.Errorf("latencies p50 %v p90 %v p99 %v max %v are not positive and ordered",
@@ -274,17 +277,25 @@ func TestHardDeadlineCutsOffHungRequests(t *testing.T) {
 func TestLinger0ClosesWithReset(t *testing.T) {
 	for _, linger0 := range []bool{false, true} {
 		// After replying, the server reads again to see how the client closed.
+		// Only the first connection reports, and never blocks doing so: an
+		// extra connection must fail the test, not hang the server.
 		closeErrs := make(chan error, 1)
+		tellClose := func(err error) {
+			select {
+			case closeErrs <- err:
+			default:
+			}
+		}
 		srv := startServer(t, func(_ *testServer, conn net.Conn, _ int) {
 			r := bufio.NewReader(conn)
 			line, err := r.ReadString('\n')
 			if err != nil {
-				closeErrs <- err
+				tellClose(err)
 				return
 			}
 			io.WriteString(conn, "9 "+line)
 			_, err = r.ReadByte()
-			closeErrs <- err
+			tellClose(err)
 		})
 		args := []string{"-addr", srv.addr, "-connections", "1"}
 		if linger0 {

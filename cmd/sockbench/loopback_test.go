@@ -52,6 +52,14 @@ func TestResolveLoopbackRefuses(t *testing.T) {
 	}
 }
 
+func TestResolveLoopbackRefusesEmptyHostExplicitly(t *testing.T) {
+	// Dialing ":80" would reach the local system; the refusal must say why
+	// rather than fail on resolving an empty name.
+	if _, err := resolveLoopback(":80", time.Second); err == nil || !strings.Contains(err.Error(), "host is empty") {
+		t.Errorf("resolveLoopback(\":80\") error = %v, want one saying the host is empty", err)
+	}
+}
+
 func TestPickLoopbackChecksEveryAddress(t *testing.T) {
 	mixed := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.7")}
 	if _, err := pickLoopback("mixed.example", mixed); err == nil || !strings.Contains(err.Error(), "192.0.2.7") {

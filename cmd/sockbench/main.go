@@ -76,8 +76,9 @@ Report: connections (established) and requests (answered with a valid reply)
 with their rates; latency p50/p90/p99 in microseconds over at most 2,000,000
 recorded samples (max is over all requests); errors by kind (dial_refused,
 dial_timeout, conn_reset, eof_before_reply, read_timeout, write_error,
-bad_reply, cut_by_hard_deadline, other); connections per server pid, the
-number of distinct pids and the spread ratio (max count / min count).
+bad_reply, cut_by_hard_deadline, other); connections per server pid, taken
+from each connection's first reply, the number of distinct pids and the
+spread ratio (max count / min count).
 -json prints the same as one JSON object.
 
 Exit status: 0 if at least one request succeeded (errors are counted, not
@@ -138,9 +139,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
 	}
 	linesSet := false
 	fs.Visit(func(f *flag.Flag) { linesSet = linesSet || f.Name == "lines" })
-	return cfg, cfg.validate(linesSet)
+	// validate adjusts cfg, so it must run before cfg is returned: in
+	// "return cfg, cfg.validate()" the order of the two is unspecified.
+	if err := cfg.validate(linesSet); err != nil {
+		return config{}, err
+	}
+	return cfg, nil
 }
 
+// validate checks the flags against each other and sets lines to 1 in
+// oneshot mode, where a connection carries exactly one request.
 func (cfg *config) validate(linesSet bool) error {
 	switch {
 	case cfg.addr == "":

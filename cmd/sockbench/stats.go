@@ -32,7 +32,7 @@ type loadStats struct {
 func newLoadStats(sampleCap int) *loadStats {
 	return &loadStats{
 		sampleCap: sampleCap,
-		latencies: make([]time.Duration, 0, min(sampleCap, 1<<16)),
+		latencies: make([]time.Duration, 0, min(sampleCap, 4096)),
 		perPID:    make(map[int]int64),
 	}
 }
