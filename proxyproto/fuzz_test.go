@@ -108,3 +108,39 @@ func checkHeader(t *testing.T, raw []byte, header Header) {
 		}
 	}
 }
+
+// FuzzAddressScanners checks the hand-written address scanners against
+// net/netip: they accept exactly the complete addresses it accepts (less
+// zones, and each only its own family), with the same value, and they never
+// reject a prefix of such an address nor overstate what it lacks, which is
+// what keeps Parse from calling a valid header's prefix malformed.
+func FuzzAddressScanners(f *testing.F) {
+	for _, seed := range []string{"1.2.3.4", "::", "2001:db8::1", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8", "fe80::1%eth0"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		want, err := netip.ParseAddr(text)
+		for _, scanner := range []struct {
+			name     string
+			scan     func([]byte) (netip.Addr, int, bool)
+			inFamily bool
+		}{
+			{"scanIPv4", scanIPv4Addr, err == nil && want.Is4()},
+			{"scanIPv6", scanIPv6Addr, err == nil && want.Is6() && want.Zone() == ""},
+		} {
+			got, missing, ok := scanner.scan([]byte(text))
+			if accepted := ok && missing == 0; accepted != scanner.inFamily || accepted && got != want {
+				t.Fatalf("%s(%q) = %v, %d, %v; net/netip: %v, %v", scanner.name, text, got, missing, ok, want, err)
+			}
+			if !scanner.inFamily {
+				continue
+			}
+			for k := range len(text) {
+				_, missing, ok := scanner.scan([]byte(text[:k]))
+				if !ok || missing > len(text)-k {
+					t.Fatalf("%s(%q) = missing %d, ok %v; but %q is valid", scanner.name, text[:k], missing, ok, text)
+				}
+			}
+		}
+	})
+}

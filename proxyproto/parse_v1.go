@@ -38,11 +38,8 @@ func parseV1(buf []byte) (Header, int, error) {
 }
 
 // parseV1Unknown finishes an UNKNOWN line, whose rest the specification says
-// to ignore up to the CRLF. pos is just after "UNKNOWN".
+// to ignore up to the CRLF. pos is just after "UNKNOWN", at a space, CR or LF.
 func parseV1Unknown(line []byte, pos int) (Header, int, error) {
-	if line[pos] != ' ' && line[pos] != '\r' {
-		return Header{}, 0, malformed("UNKNOWN must be followed by a space or CRLF")
-	}
 	lineEnd := bytes.IndexAny(line[pos:], "\r\n")
 	if lineEnd < 0 {
 		return Header{}, 0, v1CutShort(len(line) + len("\r\n"))
@@ -165,7 +162,7 @@ func v1EndOfLine(line []byte, pos int) (int, error) {
 // even that is too long, waiting for more bytes cannot help.
 func v1CutShort(shortestTotal int) error {
 	if shortestTotal > v1MaxLen {
-		return malformed("no CRLF within the first 107 bytes")
+		return malformed("line longer than 107 bytes")
 	}
 	return ErrIncomplete
 }

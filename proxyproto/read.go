@@ -35,14 +35,17 @@ func ReadHeader(fd int, deadline time.Time) (Header, error) {
 			continue
 		case err != nil:
 			return Header{}, fmt.Errorf("proxyproto: reading PROXY header: %w", err)
-		case peeked < 0:
+		case peeked == 0:
 			return Header{}, malformed("connection closed before PROXY header complete")
 		}
 
 		header, n, err := Parse(buf[:consumed+peeked])
 		switch err {
 		case nil:
-			return header, consume(fd, buf[consumed:n])
+			if err := consume(fd, buf[consumed:n]); err != nil {
+				return Header{}, err
+			}
+			return header, nil
 		case ErrIncomplete:
 			// Everything peeked belongs to the header, so it is safe to
 			// consume, and it must be: bytes left queued would keep fd
