@@ -21,7 +21,9 @@ namespace eval ::t {
 testConstraint tclx [expr {![catch {package require Tclx}]}]
 testConstraint ss [expr {[auto_execok ss] ne ""}]
 testConstraint ipv6 [expr {![catch {close [socket -server {} -myaddr ::1 0]}]}]
-testConstraint soak 0 ;# the long soak runs only when asked for: make soak
+# the long soak runs only when asked for (make soak: -constraints soak, which a plain
+# "testConstraint soak 0" here would override)
+testConstraint soak [expr {"soak" in [configure -constraints]}]
 
 # t::wait varName ms: vwait for a variable, failing loudly (an error) after ms.
 proc t::wait {varName ms {what ""}} {
@@ -71,14 +73,27 @@ proc t::request {port line {host 127.0.0.1} {ms 5000}} {
 # t::server ?-workers n? ?-handler name? ?--? serverArgs...: starts tests/helpers/server.tcl
 # in its own tclsh and returns its handle (the server's PID). The server answers each
 # t::send with one line; it prints "port N" first.
+#
+# -prefix cmdlist is t::server's own (not passed on): the server's tclsh is started through
+# that command, which must exec it so that the PID stays the server's; for example
+#   t::server -prefix {sh -c {ulimit -n 32; exec "$@"} sh} -- -queue 100 -myaddr 127.0.0.1 0
 proc t::server {args} {
     variable helpers
     variable tclsh
     variable servers
-    set f [open |[list $tclsh [file join $helpers server.tcl] {*}$args 2>@1] r+]
+    set prefix {}
+    for {set i 0} {$i < [llength $args] - 1 && [lindex $args $i] ne "--"} {incr i 2} {
+        if {[lindex $args $i] eq "-prefix"} {
+            set prefix [lindex $args $i+1]
+            set args [lreplace $args $i $i+1]
+            break
+        }
+    }
+    set f [open |[list {*}$prefix $tclsh [file join $helpers server.tcl] {*}$args 2>@1] r+]
     fconfigure $f -buffering line -blocking 0
     set pid [pid $f]
     set ::t::lines($pid) {}
+    set ::t::log($pid) {}
     fileevent $f readable [list t::Readable $pid $f]
     dict set servers $pid $f
     set port [t::expect $pid {^port (\d+)$} 10000]
@@ -88,6 +103,7 @@ proc t::server {args} {
 proc t::Readable {pid f} {
     if {[gets $f line] >= 0} {
         lappend ::t::lines($pid) $line
+        lappend ::t::log($pid) $line
         set ::t::changed($pid) 1
     } elseif {[eof $f]} {
         fileevent $f readable {}
@@ -118,6 +134,11 @@ proc t::expect {pid re ms} {
 # result, or raises its error.
 proc t::send {pid script {ms 10000}} {
     set f [dict get $::t::servers $pid]
+    if {[string match *\n* $script]} {
+        # The server reads one line per command: a script of several lines travels encoded.
+        set script "eval \[encoding convertfrom utf-8 \[binary decode base64\
+            [binary encode base64 [encoding convertto utf-8 $script]]\]\]"
+    }
     puts $f [list eval $script]
     set reply [t::expect $pid {^(=> .*|!! .*)$} $ms]
     set result [lindex $reply 1]
@@ -130,6 +151,7 @@ proc t::send {pid script {ms 10000}} {
 proc t::stop {pid} {
     set f [dict get $::t::servers $pid]
     dict unset ::t::servers $pid
+    set children [t::children $pid]
     fconfigure $f -blocking 1
     catch {puts $f exit; flush $f}
     set deadline [expr {[clock milliseconds] + 10000}]
@@ -137,7 +159,27 @@ proc t::stop {pid} {
         set ::t::tick 0; after 20 {set ::t::tick 1}; vwait ::t::tick
     }
     if {[t::alive $pid]} { catch {exec kill -9 $pid} }
+    # Workers it forked that it did not take with it (it was killed, say): they go too.
+    dict for {child start} $children {
+        if {[t::alive $child] && [t::starttime $child] eq $start} { catch {exec kill -9 $child} }
+    }
     catch {close $f}
+}
+
+# t::children pid: a process's children, as a dict PID -> start time (to tell a PID reused
+# later from the child).
+proc t::children {pid} {
+    set out {}
+    foreach file [glob -nocomplain /proc/$pid/task/*/children] {
+        if {[catch {set f [open $file]}]} continue
+        foreach child [read $f] { dict set out $child [t::starttime $child] }
+        close $f
+    }
+    return $out
+}
+proc t::starttime {pid} {
+    set s [t::stat $pid]
+    lindex [split [string range $s [expr {[string last ")" $s] + 2}] end]] 19
 }
 
 proc t::alive {pid} { expr {[file exists /proc/$pid] && ![string match "*) Z *" [t::stat $pid]]} }
@@ -163,4 +205,126 @@ proc t::cputicks {pid} {
 # Stops every server a test file started; call from cleanupTests.
 proc t::cleanup {} {
     foreach pid [dict keys $::t::servers] { t::stop $pid }
+}
+
+# t::output pid ?regexp?: every output line of server pid so far (those t::expect and t::send
+# consumed too), or those matching regexp.
+proc t::output {pid {re ""}} {
+    if {$re eq ""} { return $::t::log($pid) }
+    lsearch -all -inline -regexp $::t::log($pid) $re
+}
+
+# t::sleep ms: lets ms pass while serving events.
+proc t::sleep {ms} {
+    set ::t::slept 0
+    after $ms {set ::t::slept 1}
+    vwait ::t::slept
+}
+
+# t::ctxt pid: context switches (voluntary and not) of all of a process's threads so far; a
+# process that sleeps in its event loop does not gain any.
+proc t::ctxt {pid} {
+    set n 0
+    foreach status [glob -nocomplain /proc/$pid/task/*/status] {
+        if {[catch {set f [open $status]}]} continue
+        set s [read $f]; close $f
+        foreach {- count} [regexp -all -inline {ctxt_switches:\s+(\d+)} $s] { incr n $count }
+    }
+    return $n
+}
+
+# t::connect port ?host?: a client connection (line-buffered, non-blocking) whose input is
+# collected as it arrives: t::readline takes its lines, t::closed waits for its end,
+# t::received says what is there without waiting, t::disconnect closes it.
+proc t::connect {port {host 127.0.0.1}} {
+    set s [socket $host $port]
+    fconfigure $s -buffering line -blocking 0
+    set ::t::input($s) {}
+    fileevent $s readable [list t::Input $s]
+    return $s
+}
+
+proc t::Input {s} {
+    if {[catch {gets $s line} n]} {
+        fileevent $s readable {}
+        lappend ::t::input($s) [list error $n]
+    } elseif {$n >= 0} {
+        lappend ::t::input($s) [list line $line]
+    } elseif {[eof $s]} {
+        fileevent $s readable {}
+        lappend ::t::input($s) [list eof]
+    } else {
+        return
+    }
+    set ::t::inputChanged($s) 1
+}
+
+# t::readline chan ms: the next line chan received, waiting at most ms; an error on timeout,
+# end of file or a reset.
+proc t::readline {s ms} {
+    set deadline [expr {[clock milliseconds] + $ms}]
+    while {![llength $::t::input($s)]} {
+        set left [expr {$deadline - [clock milliseconds]}]
+        if {$left <= 0} { error "timed out after $ms ms waiting for a line on $s" }
+        t::wait ::t::inputChanged($s) $left "a line on $s"
+    }
+    lassign [lindex $::t::input($s) 0] kind value
+    switch -- $kind {
+        line { set ::t::input($s) [lrange $::t::input($s) 1 end]; return $value }
+        eof { error "end of file on $s while waiting for a line" }
+        default { error "$s failed while waiting for a line: $value" }
+    }
+}
+
+# t::closed chan ms: waits at most ms for the peer to close chan, skipping lines; returns
+# "eof", or "error: message" for a reset. An error on timeout.
+proc t::closed {s ms} {
+    set deadline [expr {[clock milliseconds] + $ms}]
+    while 1 {
+        foreach item $::t::input($s) {
+            lassign $item kind value
+            if {$kind eq "eof"} { return eof }
+            if {$kind eq "error"} { return "error: $value" }
+        }
+        set left [expr {$deadline - [clock milliseconds]}]
+        if {$left <= 0} { error "timed out after $ms ms waiting for $s to be closed" }
+        t::wait ::t::inputChanged($s) $left "the end of $s"
+    }
+}
+
+# t::received chan: what chan received that nobody took yet, as {line text}, {eof} and
+# {error message} items.
+proc t::received {s} { return $::t::input($s) }
+
+proc t::disconnect {s} {
+    catch {close $s}
+    unset -nocomplain ::t::input($s) ::t::inputChanged($s)
+}
+
+# t::ssinfo pid port ?key?: "::socketserver::socket info port" in server pid, or one key of it.
+proc t::ssinfo {pid port {key ""}} {
+    set info [t::send $pid [list ::socketserver::socket info $port]]
+    if {$key eq ""} { return $info }
+    return [dict get $info $key]
+}
+
+# t::recvq port: connections waiting in the kernel's accept queue of the listening sockets
+# on port (the Recv-Q that ss shows for a listening socket). Needs the ss constraint.
+proc t::recvq {port} {
+    set n 0
+    foreach line [split [exec ss -ltnH "sport = :$port"] \n] {
+        if {[llength $line] >= 2} { incr n [lindex $line 1] }
+    }
+    return $n
+}
+
+# t::anonymize value ?from to ...?: value with each run-specific word (a PID, a port) replaced
+# by a name, so that a -result can be written down. Whole words only: 123 is not replaced
+# inside 41234.
+proc t::anonymize {value args} {
+    foreach {from to} $args {
+        set re "\\m[regsub -all {[][*+?{}()<>|.^$\\]} $from {\\&}]\\M"
+        set value [regsub -all -- $re $value [string map {\\ \\\\ & \\&} $to]]
+    }
+    return $value
 }

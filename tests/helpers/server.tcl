@@ -20,6 +20,8 @@ if {![llength $argv]} { set argv {-myaddr 127.0.0.1 0} }
 
 set role server
 set workers {}
+# A worker's handlers re-arm with the clientArgs it was spawned with (-port p, say).
+set clientArgs {}
 proc bgerror {message} {
     puts [list bgerror [expr {$::role eq "server" ? "server" : [pid]}] $message $::errorCode]
 }
@@ -31,7 +33,7 @@ proc echo {chan ip port} {
     gets $chan line
     puts $chan "[pid] $line"
     close $chan
-    ::socketserver::socket client echo
+    ::socketserver::socket client {*}$::clientArgs echo
 }
 
 # fileevent: the socketservertcl 1.1 README pattern (event-driven, re-arm after close).
@@ -43,7 +45,7 @@ proc fileevent_read {chan} {
     if {[gets $chan line] < 0} { return }
     puts $chan "[pid] $line"
     close $chan
-    ::socketserver::socket client fileevent_echo
+    ::socketserver::socket client {*}$::clientArgs fileevent_echo
 }
 
 # hold: a long connection: echo every line until the client closes, then re-arm.
@@ -53,7 +55,7 @@ proc hold {chan ip port} {
 }
 proc hold_read {chan} {
     if {[gets $chan line] >= 0} { puts $chan "[pid] $line"; return }
-    if {[eof $chan]} { close $chan; ::socketserver::socket client hold }
+    if {[eof $chan]} { close $chan; ::socketserver::socket client {*}$::clientArgs hold }
 }
 
 # peer: reply with what the handler was told and what the channel says.
@@ -61,16 +63,32 @@ proc peer {chan ip port} {
     gets $chan line
     puts $chan [list [pid] $ip $port [fconfigure $chan -peername] [fconfigure $chan -sockname] [info level]]
     close $chan
-    ::socketserver::socket client peer
+    ::socketserver::socket client {*}$::clientArgs peer
 }
 
 # error: re-arm, then fail; the error must reach bgerror and the worker carry on.
 proc error_handler {chan ip port} {
-    ::socketserver::socket client error_handler
+    ::socketserver::socket client {*}$::clientArgs error_handler
     gets $chan line
     puts $chan "[pid] $line"
     close $chan
     error "handler failed on purpose"
+}
+
+# evaluate: a connection that drives the worker holding it: each line is a script the worker
+# evaluates at global level, answered with [list PID code result errorcode]; when the client
+# closes, close and re-arm.
+proc evaluate {chan ip port} {
+    fconfigure $chan -buffering line
+    fileevent $chan readable [list evaluate_read $chan]
+}
+proc evaluate_read {chan} {
+    if {[gets $chan line] >= 0} {
+        set code [catch {uplevel #0 $line} result opts]
+        puts $chan [list [pid] $code $result [expr {$code ? [dict get $opts -errorcode] : ""}]]
+        return
+    }
+    if {[eof $chan]} { close $chan; ::socketserver::socket client {*}$::clientArgs evaluate }
 }
 
 # --- workers ------------------------------------------------------------------------------
@@ -83,6 +101,7 @@ proc spawn {{n 1} {handler ""} {clientArgs {}}} {
         set pid [fork]
         if {$pid == 0} {
             set ::role worker
+            set ::clientArgs $clientArgs
             fileevent stdin readable {} ;# the server's stdin handler is inherited: drop it
             ::socketserver::socket client {*}$clientArgs $handler
             vwait forever
