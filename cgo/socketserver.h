@@ -21,6 +21,15 @@ int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
 /* The client subcommand (worker.c): C only, safe in a forked worker. */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 void ss_worker_init_process(void);
+int ss_worker_from_environment(Tcl_Interp *interp);
+
+/* ::socketserver::pool (pool.c). */
+int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+
+/* Errors Go returns: a system error (errnum) worded as Tcl's own socket -server words it,
+ * or Go's message and -errorcode (malloc'd; freed here). Returns TCL_ERROR. */
+int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
+int ss_forked_error(Tcl_Interp *interp, const char *command);
 
 /*
  * A reporter carries background errors from the server's Go threads to the interpreter that
@@ -38,13 +47,27 @@ void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *
 
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
 struct ss_server_options {
-	int port, backlog, queue, reuseport;
+	int port, backlog, backlog_given, queue, reuseport;
 	const char *myaddr; /* NULL: every address */
+	int fd;             /* -fd: adopt this listening socket; -1 for none */
+	int systemd;        /* -systemd: adopt the sockets systemd passed, described by: */
+	int listen_pid, listen_fds;
+	int proxyprotocol, proxytimeout_ms;
 };
 
 struct ss_info {
 	int port, backlog, queue, workers, ready, queued;
-	unsigned long long accepted, dispatched;
+	unsigned long long accepted, dispatched, rejected;
+};
+
+/* What `pool create` was asked for. */
+struct ss_pool_options {
+	int port, workers, stoptimeout_ms;
+	long long maxconnections;
+	const char *executable, *script, *library_dir;
+	int argc;
+	const char **argv;
+	char **environ;
 };
 
 #endif

@@ -7,6 +7,7 @@ package server
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,17 +16,39 @@ import (
 // says (the kernel caps it at net.core.somaxconn).
 const DefaultBacklog = unix.SOMAXCONN
 
+// DefaultProxyTimeout bounds how long a connection may take to send its PROXY header.
+const DefaultProxyTimeout = 5 * time.Second
+
 // Options is what `::socketserver::socket server` was asked for, already typed by the Tcl layer.
 type Options struct {
-	Port      int    // 0 picks a free port
-	MyAddr    string // "" listens on every IPv4 and IPv6 address
-	Backlog   int    // listen(2) backlog; 0 and 1 are allowed (TIP 468)
-	ReusePort bool   // SO_REUSEPORT, so several servers can share the port
-	Queue     int    // connections the server may accept ahead of ready workers
+	Port         int    // 0 picks a free port (or, adopting, the adopted socket's port)
+	MyAddr       string // "" listens on every IPv4 and IPv6 address
+	Backlog      int    // listen(2) backlog; 0 and 1 are allowed (TIP 468)
+	BacklogGiven bool   // an adopted socket keeps its backlog unless -backlog is given
+	ReusePort    bool   // SO_REUSEPORT, so several servers can share the port
+	Queue        int    // connections the server may accept ahead of ready workers
+
+	// Adopting listening sockets instead of opening one: a descriptor (-fd; -1 for none),
+	// or those systemd passed (-systemd), described by LISTEN_PID and LISTEN_FDS.
+	FD        int
+	Systemd   bool
+	ListenPID int // LISTEN_PID as read by the caller, 0 if unset
+	ListenFDs int // LISTEN_FDS as read by the caller, 0 if unset
+
+	// ProxyProtocol: each connection starts with a PROXY protocol header (v1 or v2), read
+	// by the server within ProxyTimeout before hand-over; the worker is told the address
+	// it carries.
+	ProxyProtocol bool
+	ProxyTimeout  time.Duration
 }
 
 // DefaultOptions returns the options of a plain `server port`.
-func DefaultOptions(port int) Options { return Options{Port: port, Backlog: DefaultBacklog} }
+func DefaultOptions(port int) Options {
+	return Options{Port: port, Backlog: DefaultBacklog, FD: -1, ProxyTimeout: DefaultProxyTimeout}
+}
+
+// adopting says whether the server takes over existing listening sockets.
+func (o Options) adopting() bool { return o.FD >= 0 || o.Systemd }
 
 // Error is a failure with a message and a Tcl -errorcode.
 type Error struct {
@@ -57,6 +80,28 @@ func (o Options) Validate() error {
 		return badValue("-backlog", o.Backlog, "a non-negative integer")
 	case o.Queue < 0:
 		return badValue("-queue", o.Queue, "a non-negative integer")
+	case o.ProxyTimeout <= 0:
+		return badValue("-proxytimeout", int(o.ProxyTimeout/time.Millisecond), "a positive number of milliseconds")
+	case o.FD >= 0 && o.Systemd:
+		return conflict("-fd", "-systemd")
+	case o.adopting() && o.MyAddr != "":
+		return conflict("-myaddr", adoptOption(o))
+	case o.adopting() && o.ReusePort:
+		return conflict("-reuseport", adoptOption(o))
 	}
 	return nil
+}
+
+func adoptOption(o Options) string {
+	if o.Systemd {
+		return "-systemd"
+	}
+	return "-fd"
+}
+
+func conflict(a, b string) *Error {
+	return &Error{
+		Msg:  fmt.Sprintf("%s cannot be combined with %s: an adopted socket is bound already", a, b),
+		Code: []string{"SOCKETSERVER", "BADVALUE", a},
+	}
 }
