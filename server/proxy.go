@@ -21,6 +21,11 @@ import (
 type awaitingHeader struct {
 	c        acceptedConn
 	deadline time.Time
+	// The header bytes read so far. While Parse says a prefix is incomplete, every byte of
+	// it is header, so it is read off the socket (leaving it there would keep the socket
+	// readable and spin the loop); the last read takes exactly what completes the header.
+	buf [proxyproto.MaxHeaderLen]byte
+	got int
 }
 
 func (d *dispatcher) awaitHeader(c acceptedConn) {
@@ -32,8 +37,7 @@ func (d *dispatcher) awaitHeader(c acceptedConn) {
 }
 
 func (d *dispatcher) readHeader(h *awaitingHeader) {
-	var buf [proxyproto.MaxHeaderLen]byte
-	n, err := peek(h.c.fd, buf[:])
+	n, err := peek(h.c.fd, h.buf[h.got:])
 	switch {
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
 		return
@@ -44,18 +48,21 @@ func (d *dispatcher) readHeader(h *awaitingHeader) {
 		d.rejectHeader(h, "connection closed before the PROXY header was complete")
 		return
 	}
-	header, size, err := proxyproto.Parse(buf[:n])
-	if errors.Is(err, proxyproto.ErrIncomplete) && n < len(buf) {
-		return // level-triggered: woken again when more arrives
-	}
-	if err != nil {
+	header, size, err := proxyproto.Parse(h.buf[:h.got+n])
+	take := n // incomplete: all of it is header
+	if err == nil {
+		take = size - h.got // complete: exactly the rest of the header, no application byte
+	} else if !errors.Is(err, proxyproto.ErrIncomplete) {
 		d.rejectHeader(h, err.Error())
 		return
 	}
-	// Consume exactly the header: what follows is the application's, for the worker.
-	if got, err := unix.Read(h.c.fd, buf[:size]); got != size {
-		d.rejectHeader(h, fmt.Sprintf("reading the PROXY header: %v", err))
+	if read, rerr := unix.Read(h.c.fd, h.buf[h.got:h.got+take]); read != take {
+		d.rejectHeader(h, fmt.Sprintf("reading the PROXY header: %v", rerr))
 		return
+	}
+	h.got += take
+	if err != nil {
+		return // level-triggered: woken again when more arrives
 	}
 	d.unwatchHeader(h)
 	if !header.Local {
