@@ -61,8 +61,9 @@ tcltest: all
 soak: deps all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl -constraints soak -file dispatch.test $(TESTFLAGS)
 
-demo: all
+demo:
 	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
 install: all

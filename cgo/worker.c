@@ -324,11 +324,14 @@ static void conn_readable(ClientData data, int mask)
 	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (got < 0 && errno == EPROTO && c->first != NULL) {
-		char message[128], errorcode[64];
-		snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
-		snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
-		ss_background_error(c->first->interp, errorcode, message);
+	if (got < 0 && errno == EPROTO) {
+		/* Not the server going away: report it (if an interpreter is waiting) and carry on. */
+		if (c->first != NULL) {
+			char message[128], errorcode[64];
+			snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
+			snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
+			ss_background_error(c->first->interp, errorcode, message);
+		}
 		return;
 	}
 	if (got <= 0) {

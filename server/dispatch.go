@@ -223,7 +223,13 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 // waits at the head of the queue. It is never dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		if err := forksafe.SendConn(w.fd, c.fd, c.peer); err != nil {
+		err := forksafe.SendConn(w.fd, c.fd, c.peer)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
+			// Alive, but holding more connections than it has read: this request of its
+			// goes unanswered (it asks again with its next `client` call).
+			continue
+		}
+		if err != nil {
 			d.removeWorker(w)
 			continue
 		}

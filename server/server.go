@@ -58,18 +58,22 @@ func Listen(o Options, report Reporter) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, port: port, listeners: listeners, report: report, done: make(chan struct{})}
-	if err := s.openControl(); err != nil {
+	fail := func(err error) (*Server, error) {
 		s.closeDescriptors()
+		if s.wake >= 0 {
+			forksafe.Close(s.wake)
+		}
 		return nil, socketError(err)
+	}
+	if err := s.openControl(); err != nil {
+		return fail(err)
 	}
 	d, err := newDispatcher(s)
 	if err != nil {
-		s.closeDescriptors()
-		return nil, socketError(err)
+		return fail(err)
 	}
 	if err := forksafe.Publish(port, s.registrationForWorkers); err != nil {
-		s.closeDescriptors()
-		return nil, socketError(err)
+		return fail(err)
 	}
 	go d.run()
 	return s, nil
@@ -88,11 +92,12 @@ func (s *Server) openControl() (err error) {
 	return err
 }
 
-// closeDescriptors closes what Listen and openControl made; workers reading their end of
-// the registration pair (or of their own pair) see end-of-file.
+// closeDescriptors closes what Listen and openControl made but the wake-up eventfd, which
+// Close may still write to (Close closes it); workers reading their end of the registration
+// pair (or of their own pair) see end-of-file.
 func (s *Server) closeDescriptors() {
 	closeAll(s.listeners)
-	for _, fd := range []int{s.registration, s.epoll, s.wake} {
+	for _, fd := range []int{s.registration, s.epoll} {
 		if fd >= 0 {
 			forksafe.Close(fd)
 		}
@@ -164,6 +169,7 @@ func (s *Server) Close() {
 	forksafe.Withdraw(s.port)
 	s.wakeDispatcher()
 	<-s.done
+	forksafe.Close(s.wake)
 }
 
 // Info returns the current counters.
