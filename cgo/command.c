@@ -49,10 +49,30 @@ int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 	return TCL_ERROR;
 }
 
-static int no_server_error(Tcl_Interp *interp, int port)
+int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
+                  const char *must, int *value)
 {
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", port));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", port));
+	Tcl_WideInt wide;
+	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
+		return TCL_ERROR;
+	if (wide < min || wide > max) {
+		Tcl_SetObjResult(interp, Tcl_ObjPrintf("bad %s %s: must be %s", what, Tcl_GetString(obj), must));
+		Tcl_Obj *code = Tcl_NewListObj(0, NULL);
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("BADVALUE", -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(what, -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewWideIntObj(wide));
+		Tcl_SetObjErrorCode(interp, code);
+		return TCL_ERROR;
+	}
+	*value = (int)wide;
+	return TCL_OK;
+}
+
+static int no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
+{
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
+	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
 	return TCL_ERROR;
 }
 
@@ -69,6 +89,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	                                      "-proxytimeout", "-queue", "-reuseport", "-systemd", NULL};
 	enum { OPT_BACKLOG, OPT_FD, OPT_MYADDR, OPT_PROXYPROTOCOL, OPT_PROXYTIMEOUT, OPT_QUEUE, OPT_REUSEPORT, OPT_SYSTEMD };
 	struct ss_server_options opts = {.fd = -1, .proxytimeout_ms = -1};
+	Tcl_WideInt *wide = NULL;
 	int have_port = (objc - 2) % 2;
 	int options_end = objc - have_port;
 
@@ -76,15 +97,15 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		int option, rc = TCL_OK;
 		if (Tcl_GetIndexFromObj(interp, objv[i], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
+		wide = NULL;
 		switch (option) {
 		case OPT_BACKLOG:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.backlog);
+			wide = (Tcl_WideInt *)&opts.backlog;
 			opts.backlog_given = 1;
 			break;
 		case OPT_FD:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.fd);
-			if (rc == TCL_OK && opts.fd < 0)
-				return ss_error(interp, "SOCKETSERVER BADVALUE -fd", "bad -fd %d: must be a descriptor number", opts.fd);
+			wide = (Tcl_WideInt *)&opts.fd;
+			opts.fd_given = 1;
 			break;
 		case OPT_MYADDR:
 			opts.myaddr = Tcl_GetString(objv[i + 1]);
@@ -93,10 +114,10 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.proxyprotocol);
 			break;
 		case OPT_PROXYTIMEOUT:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.proxytimeout_ms);
+			wide = (Tcl_WideInt *)&opts.proxytimeout_ms;
 			break;
 		case OPT_QUEUE:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.queue);
+			wide = (Tcl_WideInt *)&opts.queue;
 			break;
 		case OPT_REUSEPORT:
 			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.reuseport);
@@ -105,14 +126,16 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.systemd);
 			break;
 		}
+		if (wide != NULL)
+			rc = Tcl_GetWideIntFromObj(interp, objv[i + 1], wide);
 		if (rc != TCL_OK)
 			return TCL_ERROR;
 	}
-	if (!have_port && opts.fd < 0 && !opts.systemd) {
+	if (!have_port && !opts.fd_given && !opts.systemd) {
 		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
 		return TCL_ERROR;
 	}
-	if (have_port && Tcl_GetIntFromObj(interp, objv[objc - 1], &opts.port) != TCL_OK)
+	if (have_port && Tcl_GetWideIntFromObj(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
 		return TCL_ERROR;
 	if (opts.systemd) {
 		opts.listen_pid = env_int("LISTEN_PID");
@@ -131,12 +154,15 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	return TCL_OK;
 }
 
+/* A served port: anything else, 0 included, is no server's. */
 static int port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 {
-	if (Tcl_GetIntFromObj(interp, obj, port) != TCL_OK)
+	Tcl_WideInt wide;
+	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
-	if (*port < 1 || *port > 65535)
-		return no_server_error(interp, *port);
+	if (wide < 1 || wide > 65535)
+		return no_server_error(interp, wide);
+	*port = (int)wide;
 	return TCL_OK;
 }
 

@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"errors"
+	"time"
 	"unsafe"
 
 	"socketserver/forksafe"
@@ -26,23 +27,27 @@ func ssGoStart() {
 //export ssServerOpen
 func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	errnum *C.int, message, errorcode **C.char) C.int {
-	o := server.DefaultOptions(int(copts.port))
+	o := server.DefaultOptions(0)
+	wide := server.Wide{Port: int64(copts.port), Backlog: int64(o.Backlog), Queue: int64(copts.queue),
+		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0}
 	if copts.backlog_given != 0 {
-		o.Backlog, o.BacklogGiven = int(copts.backlog), true
+		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
 	}
-	o.Queue = int(copts.queue)
+	if copts.proxytimeout_ms >= 0 {
+		wide.ProxyTimeoutMs = int64(copts.proxytimeout_ms)
+	}
 	o.ReusePort = copts.reuseport != 0
 	if copts.myaddr != nil {
 		o.MyAddr = C.GoString(copts.myaddr)
 	}
-	o.FD = int(copts.fd)
 	o.Systemd = copts.systemd != 0
 	o.ListenPID, o.ListenFDs = int(copts.listen_pid), int(copts.listen_fds)
 	o.ProxyProtocol = copts.proxyprotocol != 0
-	if copts.proxytimeout_ms >= 0 {
-		o.ProxyTimeout = millis(copts.proxytimeout_ms)
+	err := o.Apply(wide)
+	port := -1
+	if err == nil {
+		port, err = open(owner, o)
 	}
-	port, err := open(owner, o)
 	if err != nil {
 		return C.int(setError(err, errnum, message, errorcode))
 	}

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,7 @@ static const char *library_dir(void)
 
 static int non_negative(Tcl_Interp *interp, Tcl_Obj *obj, const char *option, int *value)
 {
-	if (Tcl_GetIntFromObj(interp, obj, value) != TCL_OK)
-		return TCL_ERROR;
-	if (*value < 0) {
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("bad %s %d: must be a non-negative integer", option, *value));
-		Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER BADVALUE %s %d", option, *value));
-		return TCL_ERROR;
-	}
-	return TCL_OK;
+	return ss_get_ranged(interp, obj, option, 0, INT_MAX, "a non-negative integer", value);
 }
 
 static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
@@ -77,7 +71,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			rc = non_negative(interp, objv[i + 1], "-maxconnections", &maxconnections);
 			break;
 		case OPT_PORT:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.port);
+			rc = ss_get_ranged(interp, objv[i + 1], "-port", 1, 65535, "a served port", &opts.port);
 			break;
 		case OPT_SCRIPT:
 			script = objv[i + 1];
@@ -86,9 +80,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			rc = non_negative(interp, objv[i + 1], "-stoptimeout", &opts.stoptimeout_ms);
 			break;
 		case OPT_WORKERS:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.workers);
-			if (rc == TCL_OK && opts.workers < 1)
-				return ss_error(interp, "SOCKETSERVER BADVALUE -workers", "bad -workers %d: must be at least 1", opts.workers);
+			rc = ss_get_ranged(interp, objv[i + 1], "-workers", 1, 1024, "an integer from 1 to 1024", &opts.workers);
 			break;
 		}
 		if (rc != TCL_OK)

@@ -31,6 +31,10 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 int ss_forked_error(Tcl_Interp *interp, const char *command);
 
+/* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
+int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
+                  const char *must, int *value);
+
 /*
  * A reporter carries background errors from the server's Go threads to the interpreter that
  * created the server (report.c). Go holds a reference while a server lives; it is a C
@@ -46,13 +50,14 @@ void ss_report(ss_reporter *reporter, char *message, char *errorcode);
 void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
 
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
+/* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
 struct ss_server_options {
-	int port, backlog, backlog_given, queue, reuseport;
+	long long port, backlog, queue, proxytimeout_ms, fd;
+	int backlog_given, fd_given, reuseport;
 	const char *myaddr; /* NULL: every address */
-	int fd;             /* -fd: adopt this listening socket; -1 for none */
-	int systemd;        /* -systemd: adopt the sockets systemd passed, described by: */
-	int listen_pid, listen_fds;
-	int proxyprotocol, proxytimeout_ms;
+	/* fd: -fd adopts this listening socket (-1 for none); systemd: -systemd adopts the
+	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS. */
+	int systemd, listen_pid, listen_fds, proxyprotocol;
 };
 
 struct ss_info {

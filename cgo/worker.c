@@ -348,18 +348,20 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 	static const char *const options[] = {"-port", NULL};
 	Tcl_Size length;
 
-	*port = 0;
+	*port = 0; /* no -port: the first server port */
 	if (objc == 5) {
 		int option;
+		Tcl_WideInt wide;
 		if (Tcl_GetIndexFromObj(interp, objv[2], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
-		if (Tcl_GetIntFromObj(interp, objv[3], port) != TCL_OK)
+		if (Tcl_GetWideIntFromObj(interp, objv[3], &wide) != TCL_OK)
 			return TCL_ERROR;
-		if (*port < 0 || *port > 65535) {
-			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", *port));
-			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", *port));
+		if (wide < 1 || wide > 65535) {
+			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %s", Tcl_GetString(objv[3])));
+			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %s", Tcl_GetString(objv[3])));
 			return TCL_ERROR;
 		}
+		*port = (int)wide;
 	} else if (objc != 3) {
 		Tcl_WrongNumArgs(interp, 2, objv, "?-port port? handler");
 		return TCL_ERROR;

@@ -6,6 +6,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -64,24 +65,68 @@ type SocketError struct{ Errno unix.Errno }
 
 func (e *SocketError) Error() string { return "couldn't open socket: " + e.Errno.Error() }
 
-func badValue(what string, value int, must string) *Error {
+func badValue(what string, value int64, must string) *Error {
 	return &Error{
 		Msg:  fmt.Sprintf("bad %s %d: must be %s", what, value, must),
-		Code: []string{"SOCKETSERVER", "BADVALUE", what, strconv.Itoa(value)},
+		Code: []string{"SOCKETSERVER", "BADVALUE", what, strconv.FormatInt(value, 10)},
 	}
+}
+
+// Wide is what the Tcl layer read: the numbers as the caller wrote them, before any range
+// check, so that an error names the value given rather than one wrapped to fit an int.
+type Wide struct {
+	Port, Backlog, Queue, ProxyTimeoutMs, FD int64
+	FDGiven                                  bool
+}
+
+// Apply checks w's ranges and sets them on o: port 0-65535, -backlog and -queue from 0,
+// -proxytimeout from 1 ms, all within an int32 (what listen(2) and the C side take).
+func (o *Options) Apply(w Wide) error {
+	check := func(what string, v, lo int64, must string) error {
+		if v < lo || v > math.MaxInt32 {
+			return badValue(what, v, must)
+		}
+		return nil
+	}
+	if w.Port < 0 || w.Port > 65535 {
+		return badValue("port", w.Port, "an integer from 0 to 65535")
+	}
+	for _, c := range []struct {
+		what  string
+		v, lo int64
+		must  string
+	}{
+		{"-backlog", w.Backlog, 0, "a non-negative integer"},
+		{"-queue", w.Queue, 0, "a non-negative integer"},
+		{"-proxytimeout", w.ProxyTimeoutMs, 1, "a positive number of milliseconds"},
+	} {
+		if err := check(c.what, c.v, c.lo, c.must); err != nil {
+			return err
+		}
+	}
+	o.FD = -1
+	if w.FDGiven {
+		if err := check("-fd", w.FD, 0, "a descriptor number"); err != nil {
+			return err
+		}
+		o.FD = int(w.FD)
+	}
+	o.Port, o.Backlog, o.Queue = int(w.Port), int(w.Backlog), int(w.Queue)
+	o.ProxyTimeout = time.Duration(w.ProxyTimeoutMs) * time.Millisecond
+	return nil
 }
 
 // Validate checks the ranges the Tcl layer cannot know.
 func (o Options) Validate() error {
 	switch {
 	case o.Port < 0 || o.Port > 65535:
-		return badValue("port", o.Port, "an integer from 0 to 65535")
+		return badValue("port", int64(o.Port), "an integer from 0 to 65535")
 	case o.Backlog < 0:
-		return badValue("-backlog", o.Backlog, "a non-negative integer")
+		return badValue("-backlog", int64(o.Backlog), "a non-negative integer")
 	case o.Queue < 0:
-		return badValue("-queue", o.Queue, "a non-negative integer")
+		return badValue("-queue", int64(o.Queue), "a non-negative integer")
 	case o.ProxyTimeout <= 0:
-		return badValue("-proxytimeout", int(o.ProxyTimeout/time.Millisecond), "a positive number of milliseconds")
+		return badValue("-proxytimeout", int64(o.ProxyTimeout/time.Millisecond), "a positive number of milliseconds")
 	case o.FD >= 0 && o.Systemd:
 		return conflict("-fd", "-systemd")
 	case o.adopting() && o.MyAddr != "":

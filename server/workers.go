@@ -49,12 +49,12 @@ func (s *Server) Retire(w *Worker) {
 // worker is one registered process (or thread) with its own pair; ready counts the
 // `client` calls it has made that no connection has answered yet.
 type worker struct {
-	fd, pid int
-	ready   int
-	gone    bool
+	fd, pid  int
+	ready    int
+	gone     bool
 	sawReady bool
-	served  atomic.Uint64
-	hooks   WorkerHooks
+	served   atomic.Uint64
+	hooks    WorkerHooks
 }
 
 func (d *dispatcher) addWorker(w *worker) error {
