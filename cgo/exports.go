@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"errors"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -18,10 +19,15 @@ import (
 	"socketserver/server"
 )
 
+var startOnce sync.Once
+
 //export ssGoStart
 func ssGoStart() {
 	// Being called means the runtime has finished starting, signal handlers included.
-	forksafe.NoteGoSignals()
+	startOnce.Do(func() {
+		forksafe.NoteGoSignals()
+		forksafe.AdoptRuntimeDescriptors()
+	})
 }
 
 //export ssServerOpen
