@@ -23,7 +23,9 @@ PREFIX ?= /usr/local
 PKGDIR ?= $(or $(firstword $(TCL_PACKAGE_PATH)),$(PREFIX)/lib)/socketserver$(VERSION)
 MANDIR ?= $(PREFIX)/share/man
 
-GO_SOURCES := go.mod go.sum $(shell find ext cgo forksafe server -name '*.go' -o -name '*.c' -o -name '*.h')
+# Everything the library is built from: every Go package but the commands, and its C.
+GO_SOURCES := go.mod go.sum $(shell find . -path ./cmd -prune -o -path ./build -prune -o \
+	\( -name '*.go' ! -name '*_test.go' -o -name '*.c' -o -name '*.h' \) -print)
 TCL_FILES  := $(wildcard tcl/*.tcl)
 
 .PHONY: all deps test gotest tcltest soak demo bench install uninstall clean
@@ -59,8 +61,9 @@ tcltest: all
 soak: deps all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl -constraints soak -file dispatch.test $(TESTFLAGS)
 
-demo: all
+demo:
 	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
 install: all

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,22 +20,22 @@
 #include "socketserver.h"
 
 #define USAGE "subcommand ?arg ...?"
-#define SERVER_USAGE "?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? port"
+#define SERVER_USAGE                                                                              \
+	"?-backlog n? ?-fd n? ?-myaddr addr? ?-proxyprotocol bool? ?-proxytimeout ms? ?-queue n? " \
+	"?-reuseport bool? ?-systemd bool? port"
 
-static const char *const subcommands[] = {"client", "close", "info", "server", NULL};
-enum { CMD_CLIENT, CMD_CLOSE, CMD_INFO, CMD_SERVER };
+static const char *const subcommands[] = {"client", "close", "handoff", "info", "server", NULL};
+enum { CMD_CLIENT, CMD_CLOSE, CMD_HANDOFF, CMD_INFO, CMD_SERVER };
 
-static int forked_error(Tcl_Interp *interp, const char *subcommand)
+int ss_forked_error(Tcl_Interp *interp, const char *command)
 {
 	return ss_error(interp, "SOCKETSERVER FORKED",
-	                "::socketserver::socket %s is not available in a forked worker: the server belongs "
-	                "to the process that started it (a worker uses \"client\")",
-	                subcommand);
+	                "%s is not available in a forked worker: the server belongs to the process that "
+	                "started it (a worker uses \"::socketserver::socket client\")",
+	                command);
 }
 
-/* Raises what Go returned: a system error worded as Tcl's own socket -server words it, or
- * Go's message and -errorcode. Frees the strings. */
-static int go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
+int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 {
 	if (errnum != 0) {
 		Tcl_SetErrno(errnum);
@@ -48,67 +49,120 @@ static int go_error(Tcl_Interp *interp, int errnum, char *message, char *errorco
 	return TCL_ERROR;
 }
 
-static int no_server_error(Tcl_Interp *interp, int port)
+int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
+                  const char *must, int *value)
 {
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", port));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", port));
+	Tcl_WideInt wide;
+	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
+		return TCL_ERROR;
+	if (wide < min || wide > max) {
+		Tcl_SetObjResult(interp, Tcl_ObjPrintf("bad %s %s: must be %s", what, Tcl_GetString(obj), must));
+		Tcl_Obj *code = Tcl_NewListObj(0, NULL);
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("BADVALUE", -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(what, -1));
+		Tcl_ListObjAppendElement(NULL, code, Tcl_NewWideIntObj(wide));
+		Tcl_SetObjErrorCode(interp, code);
+		return TCL_ERROR;
+	}
+	*value = (int)wide;
+	return TCL_OK;
+}
+
+static int no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
+{
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
+	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
 	return TCL_ERROR;
 }
 
+static int env_int(const char *name)
+{
+	const char *value = getenv(name);
+	return value ? atoi(value) : 0;
+}
+
+/* Options come in pairs and the port last; an adopted socket (-fd, -systemd) brings its port. */
 static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
-	static const char *const options[] = {"-backlog", "-myaddr", "-queue", "-reuseport", NULL};
-	enum { OPT_BACKLOG, OPT_MYADDR, OPT_QUEUE, OPT_REUSEPORT };
-	struct ss_server_options opts = {.backlog = -1, .myaddr = NULL};
-	int backlog_given = 0;
+	static const char *const options[] = {"-backlog",      "-fd",    "-myaddr",    "-proxyprotocol",
+	                                      "-proxytimeout", "-queue", "-reuseport", "-systemd", NULL};
+	enum { OPT_BACKLOG, OPT_FD, OPT_MYADDR, OPT_PROXYPROTOCOL, OPT_PROXYTIMEOUT, OPT_QUEUE, OPT_REUSEPORT, OPT_SYSTEMD };
+	struct ss_server_options opts = {.fd = -1, .proxytimeout_ms = -1};
+	Tcl_WideInt *wide = NULL;
+	int have_port = (objc - 2) % 2;
+	int options_end = objc - have_port;
 
-	if (objc < 3 || (objc - 3) % 2 != 0) {
-		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
-		return TCL_ERROR;
-	}
-	for (int i = 2; i < objc - 1; i += 2) {
+	for (int i = 2; i < options_end; i += 2) {
 		int option, rc = TCL_OK;
 		if (Tcl_GetIndexFromObj(interp, objv[i], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
+		wide = NULL;
 		switch (option) {
 		case OPT_BACKLOG:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.backlog);
-			backlog_given = 1;
+			wide = (Tcl_WideInt *)&opts.backlog;
+			opts.backlog_given = 1;
+			break;
+		case OPT_FD:
+			wide = (Tcl_WideInt *)&opts.fd;
+			opts.fd_given = 1;
 			break;
 		case OPT_MYADDR:
 			opts.myaddr = Tcl_GetString(objv[i + 1]);
 			break;
+		case OPT_PROXYPROTOCOL:
+			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.proxyprotocol);
+			break;
+		case OPT_PROXYTIMEOUT:
+			wide = (Tcl_WideInt *)&opts.proxytimeout_ms;
+			break;
 		case OPT_QUEUE:
-			rc = Tcl_GetIntFromObj(interp, objv[i + 1], &opts.queue);
+			wide = (Tcl_WideInt *)&opts.queue;
 			break;
 		case OPT_REUSEPORT:
 			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.reuseport);
 			break;
+		case OPT_SYSTEMD:
+			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.systemd);
+			break;
 		}
+		if (wide != NULL)
+			rc = Tcl_GetWideIntFromObj(interp, objv[i + 1], wide);
 		if (rc != TCL_OK)
 			return TCL_ERROR;
 	}
-	if (Tcl_GetIntFromObj(interp, objv[objc - 1], &opts.port) != TCL_OK)
+	if (!have_port && !opts.fd_given && !opts.systemd) {
+		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
 		return TCL_ERROR;
+	}
+	if (have_port && Tcl_GetWideIntFromObj(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
+		return TCL_ERROR;
+	if (opts.systemd) {
+		opts.listen_pid = env_int("LISTEN_PID");
+		opts.listen_fds = env_int("LISTEN_FDS");
+	}
 
 	ss_reporter *reporter = ss_reporter_for(interp);
 	if (reporter == NULL)
 		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "couldn't open socket: not enough memory");
 	int errnum = 0;
 	char *message = NULL, *errorcode = NULL;
-	int port = ssServerOpen(reporter, &opts, backlog_given, &errnum, &message, &errorcode);
+	int port = ssServerOpen(reporter, &opts, &errnum, &message, &errorcode);
 	if (port < 0)
-		return go_error(interp, errnum, message, errorcode);
+		return ss_go_error(interp, errnum, message, errorcode);
 	Tcl_SetObjResult(interp, Tcl_NewIntObj(port));
 	return TCL_OK;
 }
 
+/* A served port: anything else, 0 included, is no server's. */
 static int port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 {
-	if (Tcl_GetIntFromObj(interp, obj, port) != TCL_OK)
+	Tcl_WideInt wide;
+	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
-	if (*port < 1 || *port > 65535)
-		return no_server_error(interp, *port);
+	if (wide < 1 || wide > 65535)
+		return no_server_error(interp, wide);
+	*port = (int)wide;
 	return TCL_OK;
 }
 
@@ -163,7 +217,43 @@ static int info_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	dict_put(dict, "accepted", (Tcl_WideInt)info.accepted);
 	dict_put(dict, "dispatched", (Tcl_WideInt)info.dispatched);
 	dict_put(dict, "queued", info.queued);
+	dict_put(dict, "rejected", (Tcl_WideInt)info.rejected);
 	Tcl_SetObjResult(interp, dict);
+	return TCL_OK;
+}
+
+/* handoff port command ?arg ...?: starts command with the port's listening sockets, the way
+ * systemd passes them (descriptors 3..., LISTEN_FDS, LISTEN_PID), for a hot restart. */
+static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int port;
+	if (objc < 4) {
+		Tcl_WrongNumArgs(interp, 2, objv, "port command ?arg ...?");
+		return TCL_ERROR;
+	}
+	if (port_arg(interp, objv[2], &port) != TCL_OK)
+		return TCL_ERROR;
+	int argc = objc - 3;
+	const char **argv = (const char **)ckalloc(sizeof(char *) * (size_t)argc);
+	for (int i = 0; i < argc; i++)
+		argv[i] = Tcl_GetString(objv[3 + i]);
+	int errnum = 0;
+	char *message = NULL, *errorcode = NULL;
+	extern char **environ;
+	int pid = ssHandoff(port, argc, (char **)argv, environ, &errnum, &message, &errorcode);
+	ckfree((char *)argv);
+	if (pid == 0)
+		return no_server_error(interp, port);
+	if (pid < 0) {
+		if (errnum != 0) {
+			Tcl_SetErrno(errnum);
+			Tcl_SetObjResult(interp, Tcl_ObjPrintf("couldn't start \"%s\": %s", Tcl_GetString(objv[3]),
+			                                       Tcl_PosixError(interp)));
+			return TCL_ERROR;
+		}
+		return ss_go_error(interp, 0, message, errorcode);
+	}
+	Tcl_SetObjResult(interp, Tcl_NewIntObj(pid));
 	return TCL_OK;
 }
 
@@ -179,11 +269,16 @@ static int socket_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *co
 		return TCL_ERROR;
 	if (index == CMD_CLIENT)
 		return ss_client_cmd(interp, objc, objv);
-	if (ss_forked())
-		return forked_error(interp, subcommands[index]);
+	if (ss_forked()) {
+		char name[64];
+		snprintf(name, sizeof(name), "::socketserver::socket %s", subcommands[index]);
+		return ss_forked_error(interp, name);
+	}
 	switch (index) {
 	case CMD_CLOSE:
 		return close_cmd(interp, objc, objv);
+	case CMD_HANDOFF:
+		return handoff_cmd(interp, objc, objv);
 	case CMD_INFO:
 		return info_cmd(interp, objc, objv);
 	default:
@@ -199,6 +294,9 @@ int SocketserverCmd_Init(Tcl_Interp *interp)
 	if (!ss_forked())
 		ssGoStart();
 	pthread_once(&process_init, ss_worker_init_process);
+	if (ss_worker_from_environment(interp) != TCL_OK)
+		return TCL_ERROR;
 	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);
+	Tcl_CreateObjCommand(interp, "::socketserver::pool", ss_pool_cmd, NULL, NULL);
 	return TCL_OK;
 }

@@ -10,34 +10,59 @@ import "C"
 
 import (
 	"errors"
+	"sync"
+	"time"
 	"unsafe"
 
 	"socketserver/forksafe"
+	"socketserver/pool"
 	"socketserver/server"
 )
+
+var startOnce sync.Once
 
 //export ssGoStart
 func ssGoStart() {
 	// Being called means the runtime has finished starting, signal handlers included.
-	forksafe.NoteGoSignals()
+	startOnce.Do(func() {
+		forksafe.NoteGoSignals()
+		forksafe.AdoptRuntimeDescriptors()
+	})
 }
 
 //export ssServerOpen
-func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options, backlogGiven C.int,
+func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	errnum *C.int, message, errorcode **C.char) C.int {
-	o := server.DefaultOptions(int(copts.port))
-	if backlogGiven != 0 {
-		o.Backlog = int(copts.backlog)
+	o := server.DefaultOptions(0)
+	wide := server.Wide{Port: int64(copts.port), Backlog: int64(o.Backlog), Queue: int64(copts.queue),
+		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0}
+	if copts.backlog_given != 0 {
+		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
 	}
-	o.Queue = int(copts.queue)
+	if copts.proxytimeout_ms >= 0 {
+		wide.ProxyTimeoutMs = int64(copts.proxytimeout_ms)
+	}
 	o.ReusePort = copts.reuseport != 0
 	if copts.myaddr != nil {
 		o.MyAddr = C.GoString(copts.myaddr)
 	}
-	port, err := open(owner, o)
+	o.Systemd = copts.systemd != 0
+	o.ListenPID, o.ListenFDs = int(copts.listen_pid), int(copts.listen_fds)
+	o.ProxyProtocol = copts.proxyprotocol != 0
+	err := o.Apply(wide)
+	port := -1
 	if err == nil {
-		return C.int(port)
+		port, err = open(owner, o)
 	}
+	if err != nil {
+		return C.int(setError(err, errnum, message, errorcode))
+	}
+	return C.int(port)
+}
+
+// setError hands err to C: a system error as its errno, anything else as a message and a
+// -errorcode. Returns -1.
+func setError(err error, errnum *C.int, message, errorcode **C.char) int {
 	var socketErr *server.SocketError
 	var tclErr *server.Error
 	switch {
@@ -50,6 +75,112 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options, backl
 	}
 	return -1
 }
+
+func goStrings(n C.int, p **C.char) []string {
+	if n <= 0 {
+		return nil
+	}
+	strs := make([]string, int(n))
+	for i, s := range unsafe.Slice(p, int(n)) {
+		strs[i] = C.GoString(s)
+	}
+	return strs
+}
+
+// environment reads a NULL-terminated environ array: the Tcl process's environment now,
+// which Go's own copy (taken when the runtime started) may not be.
+func environment(environ **C.char) []string {
+	var env []string
+	for p := environ; *p != nil; p = (**C.char)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p))) {
+		env = append(env, C.GoString(*p))
+	}
+	return env
+}
+
+// ssHandoff returns the new process's id, 0 if the port is not served, -1 on error.
+//
+//export ssHandoff
+func ssHandoff(port C.int, argc C.int, argv **C.char, environ **C.char, errnum *C.int, message, errorcode **C.char) C.int {
+	srv, ok := lookup(int(port))
+	if !ok {
+		return 0
+	}
+	pid, err := srv.Handoff(goStrings(argc, argv), environment(environ))
+	if err != nil {
+		return C.int(setError(err, errnum, message, errorcode))
+	}
+	return C.int(pid)
+}
+
+// ssPoolCreate returns the new pool's name (malloc'd), or NULL with the error set.
+//
+//export ssPoolCreate
+func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, errnum *C.int, message, errorcode **C.char) *C.char {
+	port := int(copts.port)
+	if port == 0 {
+		if all := ports(); len(all) > 0 {
+			port = all[0]
+		}
+	}
+	name, err := createPool(owner, port, pool.Config{
+		Workers:        int(copts.workers),
+		Executable:     C.GoString(copts.executable),
+		Script:         C.GoString(copts.script),
+		Args:           goStrings(copts.argc, copts.argv),
+		Env:            environment(copts.environ),
+		LibraryDir:     C.GoString(copts.library_dir),
+		MaxConnections: uint64(copts.maxconnections),
+		StopTimeout:    millis(copts.stoptimeout_ms),
+	})
+	if err != nil {
+		setError(err, errnum, message, errorcode)
+		return nil
+	}
+	return C.CString(name)
+}
+
+// ssPoolInfo returns the pool's info as a Tcl dict (malloc'd), or NULL if there is no such pool.
+//
+//export ssPoolInfo
+func ssPoolInfo(name *C.char) *C.char {
+	p, ok := findPool(C.GoString(name))
+	if !ok {
+		return nil
+	}
+	return C.CString(poolInfoDict(p.Info()))
+}
+
+//export ssPoolReload
+func ssPoolReload(name *C.char) C.int {
+	p, ok := findPool(C.GoString(name))
+	if !ok {
+		return -1
+	}
+	p.Reload()
+	return 0
+}
+
+// ssPoolStop stops a pool; timeoutMs < 0 means the pool's -stoptimeout.
+//
+//export ssPoolStop
+func ssPoolStop(name *C.char, timeoutMs C.int) C.int {
+	p, ok := findPool(C.GoString(name))
+	if !ok {
+		return -1
+	}
+	if timeoutMs < 0 {
+		p.Stop(p.StopTimeout())
+	} else {
+		p.Stop(millis(timeoutMs))
+	}
+	poolsMu.Lock()
+	delete(pools, C.GoString(name))
+	poolsMu.Unlock()
+	return 0
+}
+
+//export ssPoolNames
+func ssPoolNames() *C.char { return C.CString(tclList(poolNames()...)) }
 
 //export ssServerClose
 func ssServerClose(port C.int) C.int {
@@ -70,6 +201,7 @@ func ssServerInfo(port C.int, out *C.struct_ss_info) C.int {
 		port: C.int(info.Port), backlog: C.int(info.Backlog), queue: C.int(info.Queue),
 		workers: C.int(info.Workers), ready: C.int(info.Ready), queued: C.int(info.Queued),
 		accepted: C.ulonglong(info.Accepted), dispatched: C.ulonglong(info.Dispatched),
+		rejected: C.ulonglong(info.Rejected),
 	}
 	return 0
 }

@@ -21,6 +21,19 @@ int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
 /* The client subcommand (worker.c): C only, safe in a forked worker. */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 void ss_worker_init_process(void);
+int ss_worker_from_environment(Tcl_Interp *interp);
+
+/* ::socketserver::pool (pool.c). */
+int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+
+/* Errors Go returns: a system error (errnum) worded as Tcl's own socket -server words it,
+ * or Go's message and -errorcode (malloc'd; freed here). Returns TCL_ERROR. */
+int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
+int ss_forked_error(Tcl_Interp *interp, const char *command);
+
+/* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
+int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
+                  const char *must, int *value);
 
 /*
  * A reporter carries background errors from the server's Go threads to the interpreter that
@@ -37,14 +50,29 @@ void ss_report(ss_reporter *reporter, char *message, char *errorcode);
 void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
 
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
+/* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
 struct ss_server_options {
-	int port, backlog, queue, reuseport;
+	long long port, backlog, queue, proxytimeout_ms, fd;
+	int backlog_given, fd_given, reuseport;
 	const char *myaddr; /* NULL: every address */
+	/* fd: -fd adopts this listening socket (-1 for none); systemd: -systemd adopts the
+	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS. */
+	int systemd, listen_pid, listen_fds, proxyprotocol;
 };
 
 struct ss_info {
 	int port, backlog, queue, workers, ready, queued;
-	unsigned long long accepted, dispatched;
+	unsigned long long accepted, dispatched, rejected;
+};
+
+/* What `pool create` was asked for. */
+struct ss_pool_options {
+	int port, workers, stoptimeout_ms;
+	long long maxconnections;
+	const char *executable, *script, *library_dir;
+	int argc;
+	const char **argv;
+	char **environ;
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../forksafe/forksafe.h"
@@ -50,6 +51,10 @@ typedef struct WorkerConn {
 	Request *first, *last;
 	Unclaimed *unclaimed;
 	int unclaimed_count, reserved; /* reserved: unclaimed ones already promised to a request */
+	/* A pool worker (started by exec, see ss_worker_from_environment) exits once the server
+	 * has closed its pair and every connection it was handed is closed. */
+	int pool;
+	int open_channels;
 } WorkerConn;
 
 /* Every registration in the process, for the fork handler; links edited under ss_lock. */
@@ -191,15 +196,39 @@ static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generati
 	return c;
 }
 
+static void exit_pool_worker(ClientData data)
+{
+	(void)data;
+	Tcl_Exit(0);
+}
+
+/* A retired pool worker leaves once it holds no connection. */
+static void exit_if_retired_and_idle(WorkerConn *c)
+{
+	if (c->pool && c->gone && c->open_channels == 0)
+		Tcl_DoWhenIdle(exit_pool_worker, NULL);
+}
+
+static void channel_closed(ClientData data)
+{
+	WorkerConn *c = data;
+	c->open_channels--;
+	exit_if_retired_and_idle(c);
+}
+
 /* Calls the handler as {*}handler chan ipaddr port at global level, as Tcl's own accept
  * callback does; an error goes to bgerror and the worker carries on. */
-static void call_handler(Request *req, int fd, const char *ip, int port)
+static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, int port)
 {
 	Tcl_Interp *interp = req->interp;
 	int flags = fcntl(fd, F_GETFL);
 	if (flags >= 0 && (flags & O_NONBLOCK))
 		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	Tcl_Channel chan = Tcl_MakeTcpClientChannel(INT2PTR(fd));
+	if (c->pool) {
+		c->open_channels++;
+		Tcl_CreateCloseHandler(chan, channel_closed, c);
+	}
 	Tcl_RegisterChannel(interp, chan);
 	/* Hold the channel while the handler runs, in case the handler closes it. */
 	Tcl_RegisterChannel(NULL, chan);
@@ -248,7 +277,7 @@ static void deliver(WorkerConn *c, int fd, const char *ip, int port)
 		c->unclaimed_count++;
 		return;
 	}
-	call_handler(req, fd, ip, port);
+	call_handler(c, req, fd, ip, port);
 }
 
 static void deliver_unclaimed(ClientData data)
@@ -269,6 +298,13 @@ static void server_gone(WorkerConn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->gone = 1;
+	if (c->pool) {
+		/* Retired by its pool (or the server closed): not an error; leave when idle. */
+		for (Request *req = pop_live_request(c); req != NULL; req = pop_live_request(c))
+			free_request(req);
+		exit_if_retired_and_idle(c);
+		return;
+	}
 	char message[128], errorcode[64];
 	snprintf(message, sizeof(message), gone_message, c->port);
 	snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER SERVERGONE %d", c->port);
@@ -288,11 +324,14 @@ static void conn_readable(ClientData data, int mask)
 	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (got < 0 && errno == EPROTO && c->first != NULL) {
-		char message[128], errorcode[64];
-		snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
-		snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
-		ss_background_error(c->first->interp, errorcode, message);
+	if (got < 0 && errno == EPROTO) {
+		/* Not the server going away: report it (if an interpreter is waiting) and carry on. */
+		if (c->first != NULL) {
+			char message[128], errorcode[64];
+			snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
+			snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
+			ss_background_error(c->first->interp, errorcode, message);
+		}
 		return;
 	}
 	if (got <= 0) {
@@ -309,18 +348,20 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 	static const char *const options[] = {"-port", NULL};
 	Tcl_Size length;
 
-	*port = 0;
+	*port = 0; /* no -port: the first server port */
 	if (objc == 5) {
 		int option;
+		Tcl_WideInt wide;
 		if (Tcl_GetIndexFromObj(interp, objv[2], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
-		if (Tcl_GetIntFromObj(interp, objv[3], port) != TCL_OK)
+		if (Tcl_GetWideIntFromObj(interp, objv[3], &wide) != TCL_OK)
 			return TCL_ERROR;
-		if (*port < 0 || *port > 65535) {
-			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", *port));
-			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", *port));
+		if (wide < 1 || wide > 65535) {
+			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %s", Tcl_GetString(objv[3])));
+			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %s", Tcl_GetString(objv[3])));
 			return TCL_ERROR;
 		}
+		*port = (int)wide;
 	} else if (objc != 3) {
 		Tcl_WrongNumArgs(interp, 2, objv, "?-port port? handler");
 		return TCL_ERROR;
@@ -357,8 +398,15 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		discard_conn(c);
 		c = NULL;
 	}
+	if (c == NULL && registration_fd < 0)
+		return ss_error(interp, "SOCKETSERVER NOSERVER",
+		                "this pool worker's connection to its server belongs to the thread that loaded socketserver");
 	if (c == NULL && (c = register_conn(interp, port, generation, registration_fd)) == NULL)
 		return TCL_ERROR;
+	if (c->pool && c->gone) {
+		exit_if_retired_and_idle(c); /* retired: it leaves when its connections are closed */
+		return TCL_OK;
+	}
 
 	if (c->unclaimed_count > c->reserved) {
 		/* A connection is already here: no READY; hand it over from the event loop. */
@@ -371,7 +419,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		if (!peer_closed(err))
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
 		server_gone(c);
-		return server_gone_error(interp, port);
+		return c->pool ? TCL_OK : server_gone_error(interp, port);
 	} else {
 		c->outstanding++;
 		if (!c->watching) {
@@ -418,4 +466,50 @@ static void forget_parent_registrations(void)
 void ss_worker_init_process(void)
 {
 	pthread_atfork(NULL, NULL, forget_parent_registrations);
+}
+
+/*
+ * A pool worker is started by exec with its end of its own pair as a descriptor and
+ * SOCKETSERVER_WORKER=port:fd in its environment (see pool/pool.go). It is registered with
+ * the server already; this makes the registration this thread's and the port the one
+ * `client` uses without -port. The variable is removed, so programs the worker starts do
+ * not take it for theirs.
+ */
+int ss_worker_from_environment(Tcl_Interp *interp)
+{
+	const char *spec = getenv("SOCKETSERVER_WORKER");
+	int port, fd, type = 0, domain = 0;
+	socklen_t len = sizeof(int);
+	char trailing;
+
+	if (spec == NULL)
+		return TCL_OK;
+	if (sscanf(spec, "%d:%d%c", &port, &fd, &trailing) != 2 || port < 1 || port > 65535 || fd < 0)
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		                "SOCKETSERVER_WORKER must be port:descriptor, not \"%s\"", spec);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_SEQPACKET ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		                "descriptor %d named by SOCKETSERVER_WORKER is not a worker's pair", fd);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	Tcl_UnsetVar2(interp, "env", "SOCKETSERVER_WORKER", TCL_GLOBAL_ONLY);
+	unsetenv("SOCKETSERVER_WORKER");
+
+	unsigned generation;
+	int ignored;
+	if (ss_ports_publish(port, -1) != 0 || ss_ports_lookup(port, &ignored, &generation) != port)
+		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "not enough memory");
+	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
+	memset(c, 0, sizeof(*c));
+	c->port = port;
+	c->generation = generation;
+	c->thread = Tcl_GetCurrentThread();
+	c->pid = getpid();
+	c->fd = fd;
+	c->pool = 1;
+	ss_lock();
+	c->next = conns;
+	conns = c;
+	ss_unlock();
+	return TCL_OK;
 }

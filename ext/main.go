@@ -2,6 +2,11 @@
 // `package require socketserver` loads. Its entry points, Socketserver_Init and
 // Socketserver_SafeInit, are C (init.c), so that loading the package into an interpreter of
 // a forked worker never calls Go.
+// Names given to -myaddr are resolved with the C library's getaddrinfo, as Tcl's own socket
+// resolves them (nsswitch included), and without starting Go's network poller, whose
+// descriptors every forked worker would otherwise inherit.
+//
+//go:debug netdns=cgo
 package main
 
 /*

@@ -67,11 +67,32 @@ func Eventfd() (int, error) {
 // RegistrationPair creates a port's registration pair: the server's end, which a forked
 // child will not keep, and the workers' end, which every worker inherits.
 func RegistrationPair() (serverEnd, workersEnd int, err error) {
+	return socketpair(false)
+}
+
+// WorkerPair creates a pair for a worker the server spawns itself: both ends are the
+// server's until the worker's end is handed to the new process (and then closed here).
+func WorkerPair() (serverEnd, workerEnd int, err error) { return socketpair(true) }
+
+func socketpair(registerBoth bool) (int, int, error) {
 	var sv [2]C.int
-	if rc, err := C.ss_socketpair_server_end(&sv[0]); rc != 0 {
+	both := C.int(0)
+	if registerBoth {
+		both = 1
+	}
+	if rc, err := C.ss_socketpair(&sv[0], both); rc != 0 {
 		return -1, -1, err
 	}
 	return int(sv[0]), int(sv[1]), nil
+}
+
+// Adopt registers a descriptor the server was given (a listening socket from -fd or
+// systemd), so a forked child closes it. It fails with EEXIST if it is registered already.
+func Adopt(fd int) error {
+	if rc, err := C.ss_adopt(C.int(fd)); rc != 0 {
+		return err
+	}
+	return nil
 }
 
 // Close closes a descriptor created by this package.

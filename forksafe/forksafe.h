@@ -34,8 +34,10 @@ int ss_socket(int domain, int type, int protocol);
 int ss_accept(int listenfd, struct sockaddr_storage *addr, socklen_t *addrlen);
 int ss_epoll(void);
 int ss_eventfd(void);
-int ss_socketpair_server_end(int sv[2]); /* SOCK_SEQPACKET; sv[0] is registered, sv[1] is not */
-int ss_adopt(int fd);                      /* register a descriptor the server was given */
+/* SOCK_SEQPACKET pair. sv[0] is registered; sv[1] too if register_both (a pair whose other
+ * end goes to a process the server spawns), else not (an end every forked worker inherits). */
+int ss_socketpair(int sv[2], int register_both);
+int ss_adopt(int fd); /* register a descriptor the server was given; EEXIST if it already is */
 int ss_close(int fd);                      /* unregister and close */
 /* For creators elsewhere: call with the lock held just after creating fd (or -1, errno set);
  * registers it and releases the lock, keeping errno. */

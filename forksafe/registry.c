@@ -89,7 +89,7 @@ int ss_eventfd(void)
 	return ss_finish_create(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 }
 
-int ss_socketpair_server_end(int sv[2])
+int ss_socketpair(int sv[2], int register_both)
 {
 	ss_lock();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -98,16 +98,38 @@ int ss_socketpair_server_end(int sv[2])
 		errno = saved;
 		return -1;
 	}
+	if (register_both && mark(sv[1]) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		ss_unlock();
+		errno = ENOMEM;
+		return -1;
+	}
 	if (ss_finish_create(sv[0]) < 0) {
+		if (register_both) {
+			ss_lock();
+			unmark(sv[1]);
+			ss_unlock();
+		}
 		close(sv[1]);
 		return -1;
 	}
 	return 0;
 }
 
+static int is_marked(int fd)
+{
+	return (size_t)fd / 8 < registered_bytes && (registered[fd / 8] & (1u << (fd % 8)));
+}
+
 int ss_adopt(int fd)
 {
 	ss_lock();
+	if (is_marked(fd)) {
+		ss_unlock();
+		errno = EEXIST;
+		return -1;
+	}
 	return ss_finish_create(fd);
 }
 

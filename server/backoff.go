@@ -18,11 +18,33 @@ const (
 	reportInterval = time.Second
 )
 
+// reportLimiter lets one report through per reportInterval and counts the ones it held back.
+type reportLimiter struct {
+	last   time.Time
+	missed int
+}
+
+// allow says whether to report at now, and how many reports were held back before it.
+func (r *reportLimiter) allow(now time.Time) (missed int, ok bool) {
+	if !r.last.IsZero() && now.Sub(r.last) < reportInterval {
+		r.missed++
+		return 0, false
+	}
+	missed, r.missed, r.last = r.missed, 0, now
+	return missed, true
+}
+
+func missedNote(missed int) string {
+	if missed == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (and %d more since the last report)", missed)
+}
+
 type acceptBackoff struct {
-	pause      time.Duration
-	until      time.Time
-	lastReport time.Time
-	unreported int
+	pause   time.Duration
+	until   time.Time
+	reports reportLimiter
 }
 
 // connectionOnly lists the errors accept(2) documents as the accepted connection's own.
@@ -41,18 +63,14 @@ func (b *acceptBackoff) failed(now time.Time, errno unix.Errno, port int) (msg s
 		b.pause = min(max(2*b.pause, firstPause), longestPause)
 		b.until = now.Add(b.pause)
 	}
-	if now.Sub(b.lastReport) < reportInterval {
-		b.unreported++
+	missed, ok := b.reports.allow(now)
+	if !ok {
 		return "", nil
 	}
-	msg = fmt.Sprintf("socketserver port %d: accept failed: %s", port, errno.Error())
-	if b.unreported > 0 {
-		msg += fmt.Sprintf(" (and %d more failures since the last report)", b.unreported)
-	}
+	msg = fmt.Sprintf("socketserver port %d: accept failed: %s%s", port, errno.Error(), missedNote(missed))
 	if !connectionOnly(errno) {
 		msg += fmt.Sprintf("; accepting again in %v", b.pause)
 	}
-	b.lastReport, b.unreported = now, 0
 	return msg, []string{"SOCKETSERVER", "ACCEPT", unix.ErrnoName(errno), errno.Error()}
 }
 
@@ -62,7 +80,7 @@ func (b *acceptBackoff) succeeded() { b.pause = 0 }
 // paused says whether accepting is paused at now.
 func (b *acceptBackoff) paused(now time.Time) bool { return now.Before(b.until) }
 
-// waitMillis is the epoll_wait timeout: until the pause ends, or forever (-1).
+// waitMillis is how long accepting stays paused, or -1 if it is not.
 func (b *acceptBackoff) waitMillis(now time.Time) int {
 	if !b.paused(now) {
 		return -1

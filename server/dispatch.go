@@ -11,14 +11,6 @@ import (
 	"socketserver/forksafe"
 )
 
-// A worker is one registered process (or thread) with its own pair; ready counts the
-// `client` calls it has made that no connection has answered yet.
-type worker struct {
-	fd, pid int
-	ready   int
-	gone    bool
-}
-
 type acceptedConn struct {
 	fd   int
 	peer netip.AddrPort
@@ -31,16 +23,19 @@ type dispatcher struct {
 	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready    int             // live entries in readyQ
 	queue    []acceptedConn  // accepted, waiting for a ready worker
-	pending  []bool          // listeners[i] may have connections waiting (edge-triggered)
-	next     int             // the listener to try first, so none is starved
-	backoff  acceptBackoff
-	readBuf  [16]byte
+	headers  map[int]*awaitingHeader
+	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
+	next     int         // the listener to try first, so none is starved
 	isListen map[int]int // listener fd -> index
+	backoff  acceptBackoff
+	// proxyReports limits reports of rejected PROXY headers.
+	proxyReports reportLimiter
+	readBuf      [16]byte
 }
 
 func newDispatcher(s *Server) (*dispatcher, error) {
 	d := &dispatcher{
-		s: s, workers: make(map[int]*worker),
+		s: s, workers: make(map[int]*worker), headers: make(map[int]*awaitingHeader),
 		pending: make([]bool, len(s.listeners)), isListen: make(map[int]int),
 	}
 	for i, fd := range s.listeners {
@@ -67,7 +62,7 @@ func (d *dispatcher) run() {
 	defer close(d.s.done)
 	events := make([]unix.EpollEvent, 64)
 	for {
-		n, err := unix.EpollWait(d.s.epoll, events, d.backoff.waitMillis(time.Now()))
+		n, err := unix.EpollWait(d.s.epoll, events, d.waitMillis(time.Now()))
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			// Only EBADF or EINVAL can get here, meaning the epoll instance is broken:
 			// say so, then close down rather than spin.
@@ -82,20 +77,46 @@ func (d *dispatcher) run() {
 				d.pending[i] = true
 				continue
 			}
-			switch fd {
-			case d.s.wake:
-				if d.s.closing.Load() {
+			switch {
+			case fd == d.s.wake:
+				if d.runCommands() {
 					d.shutdown()
 					return
 				}
-			case d.s.registration:
+			case fd == d.s.registration:
 				d.acceptRegistrations()
+			case d.headers[fd] != nil:
+				d.readHeader(d.headers[fd])
 			default:
 				d.readWorker(d.workers[fd])
 			}
 		}
+		d.expireHeaders(time.Now())
 		d.dispatch()
 	}
+}
+
+// waitMillis is the epoll_wait timeout: until an accept pause or a PROXY header deadline
+// ends, or forever (-1).
+func (d *dispatcher) waitMillis(now time.Time) int {
+	wait := d.backoff.waitMillis(now)
+	for _, h := range d.headers {
+		ms := int(h.deadline.Sub(now)/time.Millisecond) + 1
+		if wait < 0 || ms < wait {
+			wait = max(ms, 0)
+		}
+	}
+	return wait
+}
+
+// runCommands runs what other goroutines asked of the dispatcher; true means close down.
+func (d *dispatcher) runCommands() bool {
+	var drain [8]byte
+	unix.Read(d.s.wake, drain[:])
+	for _, command := range d.s.takeCommands() {
+		command(d)
+	}
+	return d.s.closing.Load()
 }
 
 func (d *dispatcher) acceptRegistrations() {
@@ -108,13 +129,7 @@ func (d *dispatcher) acceptRegistrations() {
 			}
 			return
 		}
-		// Non-blocking: this end is the server's alone, and the loop must never wait on a worker.
-		if err := unix.SetNonblock(fd, true); err != nil || d.watch(fd, unix.EPOLLIN|unix.EPOLLRDHUP) != nil {
-			forksafe.Close(fd)
-			continue
-		}
-		d.workers[fd] = &worker{fd: fd, pid: pid}
-		d.s.stats.workers.Store(int64(len(d.workers)))
+		d.addWorker(&worker{fd: fd, pid: pid})
 	}
 }
 
@@ -136,43 +151,14 @@ func (d *dispatcher) readWorker(w *worker) {
 			d.removeWorker(w)
 			return
 		}
-		w.ready++
-		d.ready++
-		d.readyQ = append(d.readyQ, w)
-		d.s.stats.ready.Store(int64(d.ready))
+		d.markReady(w)
 	}
-}
-
-func (d *dispatcher) removeWorker(w *worker) {
-	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.fd, nil)
-	forksafe.Close(w.fd)
-	delete(d.workers, w.fd)
-	w.gone = true
-	d.ready -= w.ready
-	w.ready = 0
-	d.s.stats.workers.Store(int64(len(d.workers)))
-	d.s.stats.ready.Store(int64(d.ready))
-}
-
-// popReady takes the oldest ready slot of a live worker.
-func (d *dispatcher) popReady() *worker {
-	for len(d.readyQ) > 0 {
-		w := d.readyQ[0]
-		d.readyQ[0] = nil
-		d.readyQ = d.readyQ[1:]
-		if !w.gone {
-			w.ready--
-			d.ready--
-			d.s.stats.ready.Store(int64(d.ready))
-			return w
-		}
-	}
-	return nil
 }
 
 // dispatch hands queued connections to ready workers, then accepts while a worker is ready
 // or the queue has room: with -queue 0 a connection nobody is ready for stays in the
-// kernel's listen queue, whose length -backlog sets.
+// kernel's listen queue, whose length -backlog sets. A connection still sending its PROXY
+// header counts against the same room.
 func (d *dispatcher) dispatch() {
 	for {
 		for len(d.queue) > 0 && d.ready > 0 {
@@ -180,7 +166,7 @@ func (d *dispatcher) dispatch() {
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
-		if d.ready == 0 && len(d.queue) >= d.s.opts.Queue {
+		if len(d.queue)+len(d.headers) >= d.ready+d.s.opts.Queue {
 			break
 		}
 		c, ok := d.acceptOne()
@@ -188,7 +174,11 @@ func (d *dispatcher) dispatch() {
 			break
 		}
 		d.s.stats.accepted.Add(1)
-		d.queue = append(d.queue, c)
+		if d.s.opts.ProxyProtocol {
+			d.awaitHeader(c)
+		} else {
+			d.queue = append(d.queue, c)
+		}
 	}
 	d.s.stats.queued.Store(int64(len(d.queue)))
 }
@@ -233,29 +223,42 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 // waits at the head of the queue. It is never dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		if err := forksafe.SendConn(w.fd, c.fd, c.peer); err != nil {
+		err := forksafe.SendConn(w.fd, c.fd, c.peer)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
+			// Alive, but holding more connections than it has read: this request of its
+			// goes unanswered (it asks again with its next `client` call).
+			continue
+		}
+		if err != nil {
 			d.removeWorker(w)
 			continue
 		}
 		forksafe.Close(c.fd)
-		d.s.stats.dispatched.Add(1)
+		d.handedOver(w)
 		return
 	}
 	d.queue = append([]acceptedConn{c}, d.queue...)
 }
 
 // shutdown closes everything in an order that lets no new connection in: listeners first.
+// Commands that raced with Close run first, so nobody waits on them forever.
 func (d *dispatcher) shutdown() {
 	closeAll(d.s.listeners)
 	d.s.listeners = nil
+	for _, command := range d.s.stopCommands() {
+		command(d)
+	}
 	for _, c := range d.queue {
 		forksafe.Close(c.fd)
 	}
 	d.queue = nil
-	for _, w := range d.workers {
-		forksafe.Close(w.fd)
+	for _, h := range d.headers {
+		forksafe.Close(h.c.fd)
 	}
-	d.workers = nil
+	d.headers = nil
+	for _, w := range d.workers {
+		d.removeWorker(w) // no hooks: a pool learns of this from Server.Done
+	}
 	d.s.closeDescriptors()
 	d.s.stats.workers.Store(0)
 	d.s.stats.ready.Store(0)

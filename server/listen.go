@@ -51,8 +51,11 @@ func listenAddrs(myaddr string) (addrs []netip.Addr, dualStack bool, err error) 
 }
 
 // openListeners binds and listens on every address, all on one port: the first address
-// picks it when port is 0, the others follow it.
+// picks it when port is 0, the others follow it. Adopted sockets are taken as they are.
 func openListeners(o Options) (fds []int, port int, err error) {
+	if o.adopting() {
+		return adoptListeners(o)
+	}
 	addrs, dualStack, err := listenAddrs(o.MyAddr)
 	if err != nil {
 		return nil, 0, err

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -26,19 +27,24 @@ type Server struct {
 	stats   stats
 	closing atomic.Bool
 	done    chan struct{}
+
+	// Work other goroutines hand to the dispatch goroutine (see do).
+	commandsMu sync.Mutex
+	commands   []func(*dispatcher)
+	stopped    bool
 }
 
 // stats are written by the dispatch goroutine and read by Info from the Tcl thread.
 type stats struct {
-	workers, ready, queued atomic.Int64
-	accepted, dispatched   atomic.Uint64
+	workers, ready, queued         atomic.Int64
+	accepted, dispatched, rejected atomic.Uint64
 }
 
 // Info is what `::socketserver::socket info port` reports.
 type Info struct {
-	Port, Backlog, Queue   int
-	Workers, Ready, Queued int
-	Accepted, Dispatched   uint64
+	Port, Backlog, Queue           int
+	Workers, Ready, Queued         int
+	Accepted, Dispatched, Rejected uint64
 }
 
 // Listen binds and listens before it returns, so every failure is the caller's error and
@@ -52,18 +58,22 @@ func Listen(o Options, report Reporter) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, port: port, listeners: listeners, report: report, done: make(chan struct{})}
-	if err := s.openControl(); err != nil {
+	fail := func(err error) (*Server, error) {
 		s.closeDescriptors()
+		if s.wake >= 0 {
+			forksafe.Close(s.wake)
+		}
 		return nil, socketError(err)
+	}
+	if err := s.openControl(); err != nil {
+		return fail(err)
 	}
 	d, err := newDispatcher(s)
 	if err != nil {
-		s.closeDescriptors()
-		return nil, socketError(err)
+		return fail(err)
 	}
 	if err := forksafe.Publish(port, s.registrationForWorkers); err != nil {
-		s.closeDescriptors()
-		return nil, socketError(err)
+		return fail(err)
 	}
 	go d.run()
 	return s, nil
@@ -82,11 +92,12 @@ func (s *Server) openControl() (err error) {
 	return err
 }
 
-// closeDescriptors closes what Listen and openControl made; workers reading their end of
-// the registration pair (or of their own pair) see end-of-file.
+// closeDescriptors closes what Listen and openControl made but the wake-up eventfd, which
+// Close may still write to (Close closes it); workers reading their end of the registration
+// pair (or of their own pair) see end-of-file.
 func (s *Server) closeDescriptors() {
 	closeAll(s.listeners)
-	for _, fd := range []int{s.registration, s.epoll, s.wake} {
+	for _, fd := range []int{s.registration, s.epoll} {
 		if fd >= 0 {
 			forksafe.Close(fd)
 		}
@@ -99,6 +110,55 @@ func (s *Server) closeDescriptors() {
 // Port is the port the server is bound to (the one the kernel chose, for port 0).
 func (s *Server) Port() int { return s.port }
 
+// Done is closed when the server has closed.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// do runs command in the dispatch goroutine, soon; false if the server has closed.
+func (s *Server) do(command func(*dispatcher)) bool {
+	s.commandsMu.Lock()
+	defer s.commandsMu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.commands = append(s.commands, command)
+	s.wakeDispatcher()
+	return true
+}
+
+func (s *Server) takeCommands() []func(*dispatcher) {
+	s.commandsMu.Lock()
+	defer s.commandsMu.Unlock()
+	commands := s.commands
+	s.commands = nil
+	return commands
+}
+
+// stopCommands refuses further commands and returns the ones not yet run.
+func (s *Server) stopCommands() []func(*dispatcher) {
+	s.commandsMu.Lock()
+	defer s.commandsMu.Unlock()
+	s.stopped = true
+	commands := s.commands
+	s.commands = nil
+	return commands
+}
+
+func (s *Server) wakeDispatcher() {
+	one := [8]byte{1}
+	unix.Write(s.wake, one[:]) // an eventfd write of 1 cannot fail short of overflow
+}
+
+// Listeners runs f with the server's listening descriptors, in the dispatch goroutine so
+// that they stay open while f uses them; false if the server has closed.
+func (s *Server) Listeners(f func(fds []int)) bool {
+	finished := make(chan struct{})
+	if !s.do(func(d *dispatcher) { f(d.s.listeners); close(finished) }) {
+		return false
+	}
+	<-finished
+	return true
+}
+
 // Close stops accepting, closes the listeners and every pair, and returns when the port is
 // free. Connections accepted but not yet handed to a worker are closed.
 func (s *Server) Close() {
@@ -107,9 +167,9 @@ func (s *Server) Close() {
 		return
 	}
 	forksafe.Withdraw(s.port)
-	one := [8]byte{1}
-	unix.Write(s.wake, one[:]) // an eventfd write of 1 cannot fail short of overflow
+	s.wakeDispatcher()
 	<-s.done
+	forksafe.Close(s.wake)
 }
 
 // Info returns the current counters.
@@ -121,5 +181,6 @@ func (s *Server) Info() Info {
 		Queued:     int(s.stats.queued.Load()),
 		Accepted:   s.stats.accepted.Load(),
 		Dispatched: s.stats.dispatched.Load(),
+		Rejected:   s.stats.rejected.Load(),
 	}
 }

@@ -1,0 +1,191 @@
+/*
+ * pool.c: ::socketserver::pool, worker processes started by exec and looked after by the
+ * server (pool/pool.go).
+ *
+ *   ::socketserver::pool create ?-port port? -script file ?-workers n? ?-args list?
+ *                               ?-maxconnections n? ?-stoptimeout ms?
+ *   ::socketserver::pool info pool
+ *   ::socketserver::pool reload pool
+ *   ::socketserver::pool stop pool ?-timeout ms?
+ *   ::socketserver::pool names
+ *
+ * Every subcommand is Go-backed, so a forked worker gets {SOCKETSERVER FORKED}.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../forksafe/forksafe.h"
+#include "_cgo_export.h"
+#include "socketserver.h"
+
+#define CREATE_USAGE \
+	"?-port port? -script file ?-workers n? ?-args list? ?-maxconnections n? ?-stoptimeout ms?"
+#define DEFAULT_STOPTIMEOUT_MS 10000
+
+/* The directory this library was loaded from: pool workers find the package there. */
+static const char *library_dir(void)
+{
+	static char dir[4096];
+	Dl_info info;
+	if (dir[0] == 0 && dladdr((void *)ss_pool_cmd, &info) && info.dli_fname != NULL) {
+		char *path = realpath(info.dli_fname, NULL);
+		if (path != NULL) {
+			strncpy(dir, dirname(path), sizeof(dir) - 1);
+			free(path);
+		}
+	}
+	return dir;
+}
+
+static int non_negative(Tcl_Interp *interp, Tcl_Obj *obj, const char *option, int *value)
+{
+	return ss_get_ranged(interp, obj, option, 0, INT_MAX, "a non-negative integer", value);
+}
+
+static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	static const char *const options[] = {"-args", "-maxconnections", "-port", "-script", "-stoptimeout", "-workers", NULL};
+	enum { OPT_ARGS, OPT_MAXCONNECTIONS, OPT_PORT, OPT_SCRIPT, OPT_STOPTIMEOUT, OPT_WORKERS };
+	struct ss_pool_options opts = {.workers = 1, .stoptimeout_ms = DEFAULT_STOPTIMEOUT_MS};
+	Tcl_Obj *script = NULL, *args = NULL;
+	int maxconnections = 0;
+
+	if (objc % 2 != 0) {
+		Tcl_WrongNumArgs(interp, 2, objv, CREATE_USAGE);
+		return TCL_ERROR;
+	}
+	for (int i = 2; i < objc; i += 2) {
+		int option, rc = TCL_OK;
+		if (Tcl_GetIndexFromObj(interp, objv[i], options, "option", 0, &option) != TCL_OK)
+			return TCL_ERROR;
+		switch (option) {
+		case OPT_ARGS:
+			args = objv[i + 1];
+			break;
+		case OPT_MAXCONNECTIONS:
+			rc = non_negative(interp, objv[i + 1], "-maxconnections", &maxconnections);
+			break;
+		case OPT_PORT:
+			rc = ss_get_ranged(interp, objv[i + 1], "-port", 1, 65535, "a served port", &opts.port);
+			break;
+		case OPT_SCRIPT:
+			script = objv[i + 1];
+			break;
+		case OPT_STOPTIMEOUT:
+			rc = non_negative(interp, objv[i + 1], "-stoptimeout", &opts.stoptimeout_ms);
+			break;
+		case OPT_WORKERS:
+			rc = ss_get_ranged(interp, objv[i + 1], "-workers", 1, 1024, "an integer from 1 to 1024", &opts.workers);
+			break;
+		}
+		if (rc != TCL_OK)
+			return TCL_ERROR;
+	}
+	if (script == NULL)
+		return ss_error(interp, "SOCKETSERVER BADVALUE -script", "missing -script: the worker script to run");
+	Tcl_Size argc = 0;
+	Tcl_Obj **argv_objs = NULL;
+	if (args != NULL && Tcl_ListObjGetElements(interp, args, &argc, &argv_objs) != TCL_OK)
+		return TCL_ERROR;
+	Tcl_Obj *normalized = Tcl_FSGetNormalizedPath(interp, script);
+	if (normalized == NULL)
+		return TCL_ERROR;
+
+	opts.maxconnections = maxconnections;
+	opts.executable = Tcl_GetNameOfExecutable();
+	opts.script = Tcl_GetString(normalized);
+	opts.library_dir = library_dir();
+	opts.argc = (int)argc;
+	opts.argv = (const char **)ckalloc(sizeof(char *) * (size_t)(argc > 0 ? argc : 1));
+	for (Tcl_Size i = 0; i < argc; i++)
+		opts.argv[i] = Tcl_GetString(argv_objs[i]);
+	extern char **environ;
+	opts.environ = environ;
+
+	ss_reporter *reporter = ss_reporter_for(interp);
+	int errnum = 0;
+	char *name = NULL, *message = NULL, *errorcode = NULL;
+	if (reporter != NULL)
+		name = ssPoolCreate(reporter, &opts, &errnum, &message, &errorcode);
+	ckfree((char *)opts.argv);
+	if (name == NULL)
+		return ss_go_error(interp, errnum, message, errorcode);
+	Tcl_SetObjResult(interp, Tcl_NewStringObj(name, -1));
+	free(name);
+	return TCL_OK;
+}
+
+static int no_pool_error(Tcl_Interp *interp, const char *name)
+{
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver pool \"%s\"", name));
+	Tcl_Obj *code = Tcl_NewListObj(0, NULL);
+	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
+	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("NOPOOL", -1));
+	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(name, -1));
+	Tcl_SetObjErrorCode(interp, code);
+	return TCL_ERROR;
+}
+
+int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	static const char *const subcommands[] = {"create", "info", "names", "reload", "stop", NULL};
+	enum { POOL_CREATE, POOL_INFO, POOL_NAMES, POOL_RELOAD, POOL_STOP };
+	int index;
+	(void)data;
+
+	if (objc < 2) {
+		Tcl_WrongNumArgs(interp, 1, objv, "subcommand ?arg ...?");
+		return TCL_ERROR;
+	}
+	if (Tcl_GetIndexFromObj(interp, objv[1], subcommands, "subcommand", 0, &index) != TCL_OK)
+		return TCL_ERROR;
+	if (ss_forked()) {
+		char name[64];
+		snprintf(name, sizeof(name), "::socketserver::pool %s", subcommands[index]);
+		return ss_forked_error(interp, name);
+	}
+	if (index == POOL_CREATE)
+		return create_cmd(interp, objc, objv);
+	if (index == POOL_NAMES) {
+		if (objc != 2) {
+			Tcl_WrongNumArgs(interp, 2, objv, NULL);
+			return TCL_ERROR;
+		}
+		char *names = ssPoolNames();
+		Tcl_SetObjResult(interp, Tcl_NewStringObj(names, -1));
+		free(names);
+		return TCL_OK;
+	}
+
+	int timeout_ms = -1;
+	if (index == POOL_STOP && objc == 5) {
+		static const char *const stop_options[] = {"-timeout", NULL};
+		int option;
+		if (Tcl_GetIndexFromObj(interp, objv[3], stop_options, "option", 0, &option) != TCL_OK ||
+		    non_negative(interp, objv[4], "-timeout", &timeout_ms) != TCL_OK)
+			return TCL_ERROR;
+	} else if (objc != 3) {
+		Tcl_WrongNumArgs(interp, 2, objv, index == POOL_STOP ? "pool ?-timeout ms?" : "pool");
+		return TCL_ERROR;
+	}
+	char *name = Tcl_GetString(objv[2]);
+	switch (index) {
+	case POOL_INFO: {
+		char *info = ssPoolInfo(name);
+		if (info == NULL)
+			return no_pool_error(interp, name);
+		Tcl_SetObjResult(interp, Tcl_NewStringObj(info, -1));
+		free(info);
+		return TCL_OK;
+	}
+	case POOL_RELOAD:
+		return ssPoolReload(name) != 0 ? no_pool_error(interp, name) : TCL_OK;
+	default:
+		return ssPoolStop(name, timeout_ms) != 0 ? no_pool_error(interp, name) : TCL_OK;
+	}
+}

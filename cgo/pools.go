@@ -1,0 +1,100 @@
+package cgo
+
+/*
+#include "socketserver.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"socketserver/pool"
+	"socketserver/server"
+)
+
+// The process's pools by name ("pool1", ...).
+var (
+	poolsMu  sync.Mutex
+	pools    = map[string]*pool.Pool{}
+	lastPool int
+)
+
+func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error) {
+	srv, ok := lookup(port)
+	if !ok {
+		return "", noServer(port)
+	}
+	poolsMu.Lock()
+	lastPool++
+	name := "pool" + strconv.Itoa(lastPool)
+	poolsMu.Unlock()
+	cfg.Name, cfg.Server, cfg.Report = name, srv, reporterFor(owner)
+	p, err := pool.Start(cfg)
+	if err != nil {
+		return "", err
+	}
+	poolsMu.Lock()
+	pools[name] = p
+	poolsMu.Unlock()
+	go func() {
+		// A pool ends with its server; forget it then.
+		<-srv.Done()
+		p.Stop(cfg.StopTimeout)
+		poolsMu.Lock()
+		delete(pools, name)
+		poolsMu.Unlock()
+	}()
+	return name, nil
+}
+
+func findPool(name string) (*pool.Pool, bool) {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	p, ok := pools[name]
+	return p, ok
+}
+
+func poolNames() []string {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	names := make([]string, 0, len(pools))
+	for name := range pools {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, _ := strconv.Atoi(names[i][4:])
+		b, _ := strconv.Atoi(names[j][4:])
+		return a < b
+	})
+	return names
+}
+
+// poolInfoDict formats a pool's Info as a Tcl dict.
+func poolInfoDict(info pool.Info) string {
+	workers := make([]string, len(info.Workers))
+	for i, w := range info.Workers {
+		workers[i] = tclList("pid", strconv.Itoa(w.PID), "started", strconv.FormatInt(w.Started.Unix(), 10),
+			"served", strconv.FormatUint(w.Served, 10), "state", w.State)
+	}
+	return tclList("name", info.Name, "port", strconv.Itoa(info.Port), "size", strconv.Itoa(info.Size),
+		"workers", tclList(workers...), "respawns", strconv.Itoa(info.Respawns),
+		"reloading", boolWord(info.Reloading), "stopping", boolWord(info.Stopping))
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+func noServer(port int) error {
+	return &server.Error{Msg: fmt.Sprintf("no socketserver server on port %d", port),
+		Code: []string{"SOCKETSERVER", "NOSERVER", strconv.Itoa(port)}}
+}

@@ -1,0 +1,369 @@
+// Package pool keeps a set of worker processes started by exec (not fork) for one server:
+// it respawns a worker that exits (with backoff, and a limit that stops a crash loop),
+// replaces one that has served -maxconnections, reloads them one at a time, and stops them
+// gracefully. An exec'd worker starts its own Go runtime, so unlike a forked one it could
+// run Go; the library's worker side is C all the same.
+//
+// The environment protocol: a worker is started as `executable script ?args?` with its end
+// of its own SOCK_SEQPACKET pair (the server holds the other, already registered) as
+// descriptor 3, and SOCKETSERVER_WORKER=port:3 in its environment; TCLLIBPATH starts with
+// the directory the package was loaded from. `package require socketserver` in the worker
+// reads SOCKETSERVER_WORKER, so `::socketserver::socket client handler` needs no port. When
+// the server closes a worker's pair, the worker exits as soon as the connections it was
+// handed are closed.
+package pool
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"socketserver/forksafe"
+	"socketserver/server"
+	"socketserver/spawn"
+)
+
+const (
+	workerFD = 3 // the worker's end of its pair, in the worker
+
+	// A worker that exits within quickExit of starting is crashing; crashLoopLimit such
+	// exits in a row stop respawning its slot. The wait before respawning doubles from
+	// firstRespawnDelay up to lastRespawnDelay.
+	quickExit         = time.Second
+	crashLoopLimit    = 5
+	firstRespawnDelay = 100 * time.Millisecond
+	lastRespawnDelay  = 5 * time.Second
+
+	// readyTimeout bounds how long a reload waits for a new worker's first `client` call.
+	readyTimeout = 30 * time.Second
+
+	// stopPoll is how often Stop looks again for workers started while it was stopping.
+	stopPoll = 20 * time.Millisecond
+)
+
+// Config describes a pool.
+type Config struct {
+	Name           string
+	Server         *server.Server
+	Workers        int
+	Executable     string   // the tclsh to run
+	Script         string   // the worker script (absolute path)
+	Args           []string // its arguments
+	Env            []string // the environment to start from (the Tcl process's own)
+	LibraryDir     string   // added in front of TCLLIBPATH
+	MaxConnections uint64   // replace a worker after this many connections (0: never)
+	StopTimeout    time.Duration
+	Report         server.Reporter
+}
+
+// Pool is a running pool.
+type Pool struct {
+	cfg      Config
+	mu       sync.Mutex
+	members  map[int]*member // by pid
+	slots    []slot
+	respawns int
+	stopping bool
+	reloads  atomic.Int32 // reloads in progress
+}
+
+// slot is one of the Workers places; it counts its worker's quick exits.
+type slot struct {
+	quickExits int
+	givenUp    bool
+}
+
+type member struct {
+	pid     int
+	slot    int
+	started time.Time
+	worker  atomic.Pointer[server.Worker] // nil until the server has added it
+	state   atomic.Value                  // "starting", "running", "retiring"
+	ready   chan struct{}
+	exited  chan struct{}
+	retired atomic.Bool // the pool or the server chose to end it: no respawn
+}
+
+// Start starts the pool's workers.
+func Start(cfg Config) (*Pool, error) {
+	if _, err := os.Stat(cfg.Script); err != nil {
+		return nil, &server.Error{Msg: fmt.Sprintf("couldn't read worker script \"%s\": %v", cfg.Script, err),
+			Code: []string{"SOCKETSERVER", "BADVALUE", "-script", cfg.Script}}
+	}
+	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers)}
+	for i := range cfg.Workers {
+		if _, err := p.spawn(i); err != nil {
+			p.Stop(0)
+			return nil, err
+		}
+	}
+	go func() {
+		<-cfg.Server.Done()
+		p.Stop(cfg.StopTimeout)
+	}()
+	return p, nil
+}
+
+// environment is the worker's: the Tcl process's own, with the worker's descriptor and
+// the package's directory.
+func (p *Pool) environment() []string {
+	env := []string{fmt.Sprintf("SOCKETSERVER_WORKER=%d:%d", p.cfg.Server.Port(), workerFD)}
+	libpath := "{" + p.cfg.LibraryDir + "}"
+	for _, kv := range p.cfg.Env {
+		switch {
+		case len(kv) > 20 && kv[:20] == "SOCKETSERVER_WORKER=":
+		case len(kv) > 11 && kv[:11] == "TCLLIBPATH=":
+			libpath += " " + kv[11:]
+		default:
+			env = append(env, kv)
+		}
+	}
+	return append(env, "TCLLIBPATH="+libpath)
+}
+
+// spawn starts a worker in slot i and makes it a worker of the server.
+func (p *Pool) spawn(i int) (*member, error) {
+	serverEnd, workerEnd, err := forksafe.WorkerPair()
+	if err != nil {
+		return nil, err
+	}
+	argv := append([]string{p.cfg.Executable, p.cfg.Script}, p.cfg.Args...)
+	pid, err := spawn.Start(spawn.Process{
+		Argv: argv, Env: p.environment(), Files: []uintptr{0, 1, 2, uintptr(workerEnd)}, DieWithServer: true,
+	})
+	forksafe.Close(workerEnd)
+	if err != nil {
+		forksafe.Close(serverEnd)
+		return nil, &server.Error{Msg: fmt.Sprintf("couldn't start worker \"%s\": %v", p.cfg.Executable, err),
+			Code: []string{"SOCKETSERVER", "SPAWN", err.Error()}}
+	}
+	m := &member{pid: pid, slot: i, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{})}
+	m.state.Store("starting")
+	p.mu.Lock()
+	p.members[pid] = m
+	p.mu.Unlock()
+	go p.wait(m)
+	var readyOnce sync.Once
+	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
+	w, err := p.cfg.Server.AddWorker(serverEnd, pid, server.WorkerHooks{
+		MaxConnections: p.cfg.MaxConnections,
+		OnFirstReady:   func() { m.state.Store("running"); readyOnce.Do(func() { close(m.ready) }) },
+		OnLimit: func() {
+			// Marked here, before the worker can exit, so its exit is not taken for a crash.
+			if p.markRetiring(m) {
+				go p.respawn(m.slot)
+			}
+		},
+	})
+	if err != nil {
+		m.retired.Store(true)
+		syscall.Kill(pid, syscall.SIGKILL)
+		return nil, err
+	}
+	m.worker.Store(w)
+	return m, nil
+}
+
+// wait reaps a worker and decides what its exit means.
+func (p *Pool) wait(m *member) {
+	status := spawn.Wait(m.pid)
+	p.mu.Lock()
+	delete(p.members, m.pid)
+	close(m.exited)
+	if p.stopping || m.retired.Load() {
+		p.mu.Unlock() // stopping, or replaced when it was retired
+		return
+	}
+	s := &p.slots[m.slot]
+	if time.Since(m.started) < quickExit {
+		s.quickExits++
+	} else {
+		s.quickExits = 0
+	}
+	if s.quickExits >= crashLoopLimit {
+		s.givenUp = true
+		p.mu.Unlock()
+		p.cfg.Report(fmt.Sprintf("socketserver pool %s: a worker exited %d times in a row within %v of starting "+
+			"(last: %s); not respawning it", p.cfg.Name, crashLoopLimit, quickExit, describe(status)),
+			[]string{"SOCKETSERVER", "POOL", "CRASHLOOP", p.cfg.Name})
+		return
+	}
+	delay := time.Duration(0)
+	if s.quickExits > 0 {
+		delay = min(firstRespawnDelay<<(s.quickExits-1), lastRespawnDelay)
+	}
+	p.respawns++
+	p.mu.Unlock()
+	time.AfterFunc(delay, func() { p.respawn(m.slot) })
+}
+
+func (p *Pool) respawn(i int) {
+	p.mu.Lock()
+	stopping := p.stopping
+	p.mu.Unlock()
+	if stopping {
+		return
+	}
+	if _, err := p.spawn(i); err != nil {
+		p.cfg.Report(fmt.Sprintf("socketserver pool %s: couldn't respawn a worker: %v", p.cfg.Name, err),
+			[]string{"SOCKETSERVER", "POOL", "SPAWN", p.cfg.Name})
+	}
+}
+
+func describe(status syscall.WaitStatus) string {
+	switch {
+	case status.Signaled():
+		return "killed by " + status.Signal().String()
+	case status.Exited():
+		return fmt.Sprintf("exit status %d", status.ExitStatus())
+	}
+	return "status unknown"
+}
+
+// retire ends m gracefully: the server closes its pair (no new connections) and the worker
+// exits once the connections it was handed are closed.
+func (p *Pool) retire(m *member) {
+	if !p.markRetiring(m) {
+		return
+	}
+	if w := m.worker.Load(); w != nil {
+		p.cfg.Server.Retire(w)
+	}
+}
+
+// markRetiring marks m as ending by choice, so its exit is not respawned, and kills it if it
+// takes over StopTimeout to finish. False if it was marked already.
+func (p *Pool) markRetiring(m *member) bool {
+	if m.retired.Swap(true) {
+		return false
+	}
+	m.state.Store("retiring")
+	go func() {
+		select {
+		case <-m.exited:
+		case <-time.After(p.cfg.StopTimeout):
+			syscall.Kill(m.pid, syscall.SIGKILL)
+		}
+	}()
+	return true
+}
+
+// Reload replaces the workers one at a time: each new worker must ask for its first
+// connection before the old one it replaces is retired, so capacity never drops and no
+// connection is refused. It runs in the background; Info shows "reloading".
+func (p *Pool) Reload() {
+	p.mu.Lock()
+	old := p.sortedMembers()
+	p.mu.Unlock()
+	p.reloads.Add(1)
+	go func() {
+		defer p.reloads.Add(-1)
+		for _, m := range old {
+			if m.retired.Load() {
+				continue
+			}
+			fresh, err := p.spawn(m.slot)
+			if err != nil {
+				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: %v", p.cfg.Name, err),
+					[]string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
+				return
+			}
+			select {
+			case <-fresh.ready:
+				p.retire(m)
+			case <-fresh.exited:
+				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d exited before it was ready",
+					p.cfg.Name, fresh.pid), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
+				return
+			case <-time.After(readyTimeout):
+				p.retire(fresh)
+				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d not ready within %v",
+					p.cfg.Name, fresh.pid, readyTimeout), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
+				return
+			}
+		}
+	}()
+}
+
+// Stop retires every worker, waits up to timeout for them to finish their connections and
+// exit, then kills the rest; it returns when all have exited. Workers a reload or respawn
+// was starting meanwhile are caught by the next round.
+func (p *Pool) Stop(timeout time.Duration) {
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	for {
+		p.mu.Lock()
+		members := p.sortedMembers()
+		p.mu.Unlock()
+		if len(members) == 0 {
+			return
+		}
+		overdue := time.Now().After(deadline)
+		for _, m := range members {
+			if m.worker.Load() != nil {
+				p.retire(m)
+			}
+			if overdue {
+				syscall.Kill(m.pid, syscall.SIGKILL)
+			}
+		}
+		select {
+		case <-members[0].exited:
+		case <-time.After(stopPoll):
+		}
+	}
+}
+
+func (p *Pool) sortedMembers() []*member {
+	members := make([]*member, 0, len(p.members))
+	for _, m := range p.members {
+		members = append(members, m)
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].started.Before(members[j].started) })
+	return members
+}
+
+// WorkerInfo describes one worker.
+type WorkerInfo struct {
+	PID     int
+	Started time.Time
+	Served  uint64
+	State   string
+}
+
+// Info describes the pool.
+type Info struct {
+	Name      string
+	Port      int
+	Size      int
+	Workers   []WorkerInfo
+	Respawns  int
+	Reloading bool
+	Stopping  bool
+}
+
+// Info returns the pool's state now.
+func (p *Pool) Info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	info := Info{Name: p.cfg.Name, Port: p.cfg.Server.Port(), Size: p.cfg.Workers, Respawns: p.respawns,
+		Reloading: p.reloads.Load() > 0, Stopping: p.stopping}
+	for _, m := range p.sortedMembers() {
+		var served uint64
+		if w := m.worker.Load(); w != nil {
+			served = w.Served()
+		}
+		info.Workers = append(info.Workers, WorkerInfo{PID: m.pid, Started: m.started, Served: served,
+			State: m.state.Load().(string)})
+	}
+	return info
+}
+
+// StopTimeout is the pool's -stoptimeout.
+func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout }

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
+)
+
+// Workers usually register themselves through the registration pair. A pool adds the ones
+// it spawns directly, with hooks to follow them.
+
+// WorkerHooks are called from the dispatch goroutine: they must not block.
+type WorkerHooks struct {
+	MaxConnections uint64 // after this many, the server retires the worker (0: no limit)
+	OnFirstReady   func() // the worker asked for its first connection
+	OnLimit        func() // the worker reached MaxConnections and the server retired it
+}
+
+// Worker is a server's view of one worker added with AddWorker.
+type Worker struct {
+	w *worker
+}
+
+// Served is how many connections the worker has been handed.
+func (w *Worker) Served() uint64 { return w.w.served.Load() }
+
+// AddWorker makes serverEnd (the server's end of a pair whose other end a spawned process
+// holds) a worker of this server.
+func (s *Server) AddWorker(serverEnd, pid int, hooks WorkerHooks) (*Worker, error) {
+	w := &worker{fd: serverEnd, pid: pid, hooks: hooks}
+	result := make(chan error, 1)
+	if !s.do(func(d *dispatcher) { result <- d.addWorker(w) }) {
+		return nil, unix.ESHUTDOWN
+	}
+	if err := <-result; err != nil {
+		return nil, err
+	}
+	return &Worker{w: w}, nil
+}
+
+// Retire stops handing connections to the worker and closes the server's end of its pair;
+// the worker sees end-of-file and finishes what it holds.
+func (s *Server) Retire(w *Worker) {
+	s.do(func(d *dispatcher) { d.retire(w.w) })
+}
+
+// worker is one registered process (or thread) with its own pair; ready counts the
+// `client` calls it has made that no connection has answered yet.
+type worker struct {
+	fd, pid  int
+	ready    int
+	gone     bool
+	sawReady bool
+	served   atomic.Uint64
+	hooks    WorkerHooks
+}
+
+func (d *dispatcher) addWorker(w *worker) error {
+	// Non-blocking: this end is the server's alone, and the loop must never wait on a worker.
+	if err := unix.SetNonblock(w.fd, true); err != nil {
+		forksafe.Close(w.fd)
+		return err
+	}
+	if err := d.watch(w.fd, unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+		forksafe.Close(w.fd)
+		return err
+	}
+	d.workers[w.fd] = w
+	d.s.stats.workers.Store(int64(len(d.workers)))
+	return nil
+}
+
+// retire drops a worker the server no longer wants: it gets no more connections, and the
+// server's end of its pair is closed.
+func (d *dispatcher) retire(w *worker) {
+	if !w.gone {
+		d.removeWorker(w)
+	}
+}
+
+func (d *dispatcher) removeWorker(w *worker) {
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.fd, nil)
+	forksafe.Close(w.fd)
+	delete(d.workers, w.fd)
+	w.gone = true
+	d.ready -= w.ready
+	w.ready = 0
+	d.s.stats.workers.Store(int64(len(d.workers)))
+	d.s.stats.ready.Store(int64(d.ready))
+}
+
+// markReady records one READY message from w.
+func (d *dispatcher) markReady(w *worker) {
+	w.ready++
+	d.ready++
+	d.readyQ = append(d.readyQ, w)
+	d.s.stats.ready.Store(int64(d.ready))
+	if !w.sawReady {
+		w.sawReady = true
+		if w.hooks.OnFirstReady != nil {
+			w.hooks.OnFirstReady()
+		}
+	}
+}
+
+// popReady takes the oldest ready slot of a live worker.
+func (d *dispatcher) popReady() *worker {
+	for len(d.readyQ) > 0 {
+		w := d.readyQ[0]
+		d.readyQ[0] = nil
+		d.readyQ = d.readyQ[1:]
+		if !w.gone {
+			w.ready--
+			d.ready--
+			d.s.stats.ready.Store(int64(d.ready))
+			return w
+		}
+	}
+	return nil
+}
+
+// handedOver counts a connection given to w, retiring w at its limit.
+func (d *dispatcher) handedOver(w *worker) {
+	d.s.stats.dispatched.Add(1)
+	if n := w.served.Add(1); w.hooks.MaxConnections > 0 && n >= w.hooks.MaxConnections {
+		d.retire(w)
+		if w.hooks.OnLimit != nil {
+			w.hooks.OnLimit()
+		}
+	}
+}
