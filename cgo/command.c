@@ -49,11 +49,22 @@ int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 	return TCL_ERROR;
 }
 
+int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide)
+{
+	if (Tcl_GetWideIntFromObj(NULL, obj, wide) == TCL_OK)
+		return TCL_OK;
+	/* Not an integer: fail the way Tcl's own socket command does ({TCL VALUE INTEGER}). */
+	int ignored;
+	if (Tcl_GetIntFromObj(interp, obj, &ignored) == TCL_OK)
+		Tcl_GetWideIntFromObj(interp, obj, wide); /* an integer, but too large even for 64 bits */
+	return TCL_ERROR;
+}
+
 int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
                   const char *must, int *value)
 {
 	Tcl_WideInt wide;
-	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
+	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
 	if (wide < min || wide > max) {
 		Tcl_SetObjResult(interp, Tcl_ObjPrintf("bad %s %s: must be %s", what, Tcl_GetString(obj), must));
@@ -93,6 +104,17 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	int have_port = (objc - 2) % 2;
 	int options_end = objc - have_port;
 
+	/* Without a port, only adopting makes sense: say so before reading the options. */
+	int adopting = 0;
+	for (int i = 2; i < options_end; i += 2) {
+		const char *name = Tcl_GetString(objv[i]);
+		adopting |= strcmp(name, "-fd") == 0 || strcmp(name, "-systemd") == 0;
+	}
+	if (!have_port && !adopting) {
+		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
+		return TCL_ERROR;
+	}
+
 	for (int i = 2; i < options_end; i += 2) {
 		int option, rc = TCL_OK;
 		if (Tcl_GetIndexFromObj(interp, objv[i], options, "option", 0, &option) != TCL_OK)
@@ -127,7 +149,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			break;
 		}
 		if (wide != NULL)
-			rc = Tcl_GetWideIntFromObj(interp, objv[i + 1], wide);
+			rc = ss_get_wide(interp, objv[i + 1], wide);
 		if (rc != TCL_OK)
 			return TCL_ERROR;
 	}
@@ -135,7 +157,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
 		return TCL_ERROR;
 	}
-	if (have_port && Tcl_GetWideIntFromObj(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
+	if (have_port && ss_get_wide(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
 		return TCL_ERROR;
 	if (opts.systemd) {
 		opts.listen_pid = env_int("LISTEN_PID");
@@ -158,7 +180,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 static int port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 {
 	Tcl_WideInt wide;
-	if (Tcl_GetWideIntFromObj(interp, obj, &wide) != TCL_OK)
+	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
 	if (wide < 1 || wide > 65535)
 		return no_server_error(interp, wide);
@@ -168,7 +190,7 @@ static int port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 
 static int close_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
-	int port;
+	int port = 0;
 	if (objc != 3) {
 		Tcl_WrongNumArgs(interp, 2, objv, "port");
 		return TCL_ERROR;
@@ -202,7 +224,7 @@ static int info_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_SetObjResult(interp, list);
 		return TCL_OK;
 	}
-	int port;
+	int port = 0;
 	struct ss_info info;
 	if (port_arg(interp, objv[2], &port) != TCL_OK)
 		return TCL_ERROR;
@@ -226,7 +248,7 @@ static int info_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
  * systemd passes them (descriptors 3..., LISTEN_FDS, LISTEN_PID), for a hot restart. */
 static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
-	int port;
+	int port = 0;
 	if (objc < 4) {
 		Tcl_WrongNumArgs(interp, 2, objv, "port command ?arg ...?");
 		return TCL_ERROR;

@@ -31,6 +31,9 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 int ss_forked_error(Tcl_Interp *interp, const char *command);
 
+/* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
+int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide);
+
 /* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
 int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
                   const char *must, int *value);

@@ -354,7 +354,7 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 		Tcl_WideInt wide;
 		if (Tcl_GetIndexFromObj(interp, objv[2], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
-		if (Tcl_GetWideIntFromObj(interp, objv[3], &wide) != TCL_OK)
+		if (ss_get_wide(interp, objv[3], &wide) != TCL_OK)
 			return TCL_ERROR;
 		if (wide < 1 || wide > 65535) {
 			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %s", Tcl_GetString(objv[3])));
