@@ -15,7 +15,7 @@ func tclList(words ...string) string {
 		switch {
 		case w == "":
 			b.WriteString("{}")
-		case !strings.ContainsAny(w, " \t\n\r{}[]$\";\\#"):
+		case !strings.ContainsAny(w, " \t\n\r\v\f{}[]$\";\\#"):
 			b.WriteString(w)
 		case braceable(w):
 			b.WriteByte('{')
@@ -63,6 +63,10 @@ func backslashQuote(b *strings.Builder, w string) {
 			b.WriteString(`\n`)
 		case '\r':
 			b.WriteString(`\r`)
+		case '\v':
+			b.WriteString(`\v`)
+		case '\f':
+			b.WriteString(`\f`)
 		default:
 			b.WriteRune(r)
 		}

@@ -135,5 +135,6 @@ func Publish(port, workersEnd int) error {
 	return nil
 }
 
-// Withdraw removes a port from the table workers read.
-func Withdraw(port int) { C.ss_ports_withdraw(C.int(port)) }
+// Withdraw removes a server from the table workers read: the one on port whose
+// registration pair has workersEnd (two servers may share a port with SO_REUSEPORT).
+func Withdraw(port, workersEnd int) { C.ss_ports_withdraw(C.int(port), C.int(workersEnd)) }

@@ -63,7 +63,8 @@ void ss_signals_restore_in_child(void);
  * gets a new generation, so a worker can tell a server that was closed and opened again.
  */
 int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
-void ss_ports_withdraw(int port);
+/* Two servers may share a port (-reuseport): the registration pair says which one goes. */
+void ss_ports_withdraw(int port, int registration_fd);
 /* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
 int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
 

@@ -36,11 +36,11 @@ int ss_ports_publish(int port, int registration_fd)
 	return 0;
 }
 
-void ss_ports_withdraw(int port)
+void ss_ports_withdraw(int port, int registration_fd)
 {
 	ss_lock();
 	for (size_t i = 0; i < used; i++) {
-		if (table[i].port == port) {
+		if (table[i].port == port && table[i].registration_fd == registration_fd) {
 			for (size_t j = i + 1; j < used; j++)
 				table[j - 1] = table[j];
 			used--;

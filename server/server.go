@@ -166,7 +166,7 @@ func (s *Server) Close() {
 		<-s.done
 		return
 	}
-	forksafe.Withdraw(s.port)
+	forksafe.Withdraw(s.port, s.registrationForWorkers)
 	s.wakeDispatcher()
 	<-s.done
 	forksafe.Close(s.wake)
