@@ -27,6 +27,9 @@ test|bench|demo)
 	;;
 esac
 case $need in
+test) want haproxy command -v haproxy ;; # PROXY protocol tests put a real HAProxy in front
+esac
+case $need in
 bench) want strace command -v strace ;;
 esac
 
