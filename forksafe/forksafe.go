@@ -127,6 +127,14 @@ func SendConn(workerFD, connFD int, peer netip.AddrPort) error {
 	return nil
 }
 
+// ReadWorker reads every READY and ACK message waiting on a worker's pair. ok is false
+// when the worker is gone (end of file) or sent something malformed (err says which).
+func ReadWorker(workerFD int) (readies, acks int, ok bool, err error) {
+	var r, a C.int
+	rc, err := C.ss_server_read_worker(C.int(workerFD), &r, &a)
+	return int(r), int(a), rc == 1, err
+}
+
 // Publish makes a port's registration pair findable by workers, forked or not.
 func Publish(port, workersEnd int) error {
 	if rc, err := C.ss_ports_publish(C.int(port), C.int(workersEnd)); rc != 0 {

@@ -28,12 +28,15 @@ int ss_worker_register(int registration_fd, int *own_fd)
 	return 0;
 }
 
-int ss_worker_ready(int own_fd)
+static int send_short(int own_fd, uint8_t type)
 {
-	struct ss_ready_msg msg = {.version = SS_PROTOCOL_VERSION, .type = SS_MSG_READY};
+	struct ss_short_msg msg = {.version = SS_PROTOCOL_VERSION, .type = type};
 	ssize_t n = ss_send_fd(own_fd, &msg, sizeof(msg), -1, MSG_DONTWAIT);
 	return n == (ssize_t)sizeof(msg) ? 0 : -1;
 }
+
+int ss_worker_ready(int own_fd) { return send_short(own_fd, SS_MSG_READY); }
+int ss_worker_ack(int own_fd) { return send_short(own_fd, SS_MSG_ACK); }
 
 int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
 {
@@ -51,6 +54,9 @@ int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
 	}
 	memcpy(ip, msg.ip, SS_IP_MAX);
 	*port = msg.port;
+	/* Tell the server at once that the connection is here (see protocol.h). If the server
+	 * has gone meanwhile, the connection is ours all the same. */
+	ss_worker_ack(own_fd);
 	return 1;
 }
 
@@ -76,6 +82,47 @@ int ss_server_recv_register(int registration_fd, int32_t *pid)
 	if (fd >= 0)
 		*pid = msg.pid;
 	return fd;
+}
+
+#define READ_BATCH 16
+
+int ss_server_read_worker(int worker_fd, int *readies, int *acks)
+{
+	struct ss_short_msg msgs[READ_BATCH];
+	struct iovec iov[READ_BATCH];
+	struct mmsghdr hdrs[READ_BATCH];
+
+	*readies = *acks = 0;
+	for (;;) {
+		memset(hdrs, 0, sizeof(hdrs));
+		for (int i = 0; i < READ_BATCH; i++) {
+			iov[i] = (struct iovec){.iov_base = &msgs[i], .iov_len = sizeof(msgs[i])};
+			hdrs[i].msg_hdr.msg_iov = &iov[i];
+			hdrs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(worker_fd, hdrs, READ_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0)
+			return (errno == EAGAIN || errno == EINTR) ? 1 : -1;
+		for (int i = 0; i < n; i++) {
+			if (hdrs[i].msg_len == 0)
+				return 0; /* end of file: the worker is gone */
+			if (hdrs[i].msg_len != sizeof(struct ss_short_msg) || msgs[i].version != SS_PROTOCOL_VERSION ||
+			    (hdrs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+				errno = EPROTO;
+				return -1;
+			}
+			if (msgs[i].type == SS_MSG_READY)
+				(*readies)++;
+			else if (msgs[i].type == SS_MSG_ACK)
+				(*acks)++;
+			else {
+				errno = EPROTO;
+				return -1;
+			}
+		}
+		if (n < READ_BATCH)
+			return 1; /* drained: no need to ask again */
+	}
 }
 
 int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port)

@@ -8,6 +8,9 @@
  *   a worker's own pair:
  *     worker -> server  READY, once for each pending `client` call
  *     server -> worker  CONN, carrying one accepted connection and its peer address
+ *     worker -> server  ACK, as soon as a CONN is received: until then the server keeps its
+ *                       copy of the connection, and gives it to another worker if this one
+ *                       dies first, so a killed worker loses only the connection it was serving
  *
  * A worker's end of its own pair reading end-of-file means the server is gone; the
  * server's end reading end-of-file means the worker is gone.
@@ -22,6 +25,7 @@
 #define SS_MSG_REGISTER 'R'
 #define SS_MSG_READY 'r'
 #define SS_MSG_CONN 'C'
+#define SS_MSG_ACK 'a'
 
 /* Long enough for an IPv6 address with a zone: 45 + '%' + 15 + NUL, rounded up. */
 #define SS_IP_MAX 64
@@ -33,7 +37,8 @@ struct ss_register_msg {
 	int32_t pid;
 };
 
-struct ss_ready_msg {
+/* READY and ACK. */
+struct ss_short_msg {
 	uint8_t version;
 	uint8_t type;
 };
@@ -48,11 +53,16 @@ struct ss_conn_msg {
 /* Worker side. Each returns 0 or -1 with errno set. */
 int ss_worker_register(int registration_fd, int *own_fd);
 int ss_worker_ready(int own_fd);
-/* Returns 1 with a connection, 0 at end of file (server gone), -1 with errno. */
+int ss_worker_ack(int own_fd);
+/* Returns 1 with a connection (and has sent its ACK), 0 at end of file (server gone), -1
+ * with errno. */
 int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port);
 
 /* Server side. */
 int ss_server_recv_register(int registration_fd, int32_t *pid); /* registered fd, or -1 */
 int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port);
+/* Reads every READY and ACK waiting on a worker's pair, with as few system calls as it can.
+ * Returns 1 (counts set; possibly 0), 0 at end of file, -1 on a malformed message or error. */
+int ss_server_read_worker(int worker_fd, int *readies, int *acks);
 
 #endif

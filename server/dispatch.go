@@ -30,7 +30,6 @@ type dispatcher struct {
 	backoff  acceptBackoff
 	// proxyReports limits reports of rejected PROXY headers.
 	proxyReports reportLimiter
-	readBuf      [16]byte
 }
 
 func newDispatcher(s *Server) (*dispatcher, error) {
@@ -133,25 +132,21 @@ func (d *dispatcher) acceptRegistrations() {
 	}
 }
 
-// readWorker takes a worker's READY messages; end-of-file or anything malformed means the
-// worker is gone.
+// readWorker takes a worker's ACK and READY messages; end-of-file or anything malformed
+// means the worker is gone, and the connections it had not acknowledged go to others.
 func (d *dispatcher) readWorker(w *worker) {
 	if w == nil {
 		return
 	}
-	for {
-		n, err := unix.Read(w.fd, d.readBuf[:])
-		if errors.Is(err, unix.EAGAIN) {
-			return
-		}
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil || !isReady(d.readBuf[:max(n, 0)]) {
-			d.removeWorker(w)
-			return
-		}
+	readies, acks, ok, _ := forksafe.ReadWorker(w.fd)
+	for range acks {
+		d.acknowledged(w)
+	}
+	for range readies {
 		d.markReady(w)
+	}
+	if !ok {
+		d.lost(w)
 	}
 }
 
@@ -218,9 +213,10 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 	return acceptedConn{}, false
 }
 
-// handOver gives a connection to the oldest ready worker. A worker that cannot take it has
-// died (its pair is closed), so the connection goes to the next one; if none is left it
-// waits at the head of the queue. It is never dropped.
+// handOver gives a connection to the oldest ready worker, keeping the server's copy until
+// the worker acknowledges it. A worker that cannot take it has died (its pair is closed),
+// so the connection goes to the next one; if none is left it waits at the head of the
+// queue. It is never dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
 		err := forksafe.SendConn(w.fd, c.fd, c.peer)
@@ -230,14 +226,18 @@ func (d *dispatcher) handOver(c acceptedConn) {
 			continue
 		}
 		if err != nil {
-			d.removeWorker(w)
+			d.lost(w)
 			continue
 		}
-		forksafe.Close(c.fd)
-		d.handedOver(w)
+		d.sent(w, c)
 		return
 	}
-	d.queue = append([]acceptedConn{c}, d.queue...)
+	d.requeue(c)
+}
+
+// requeue puts connections back at the head of the queue, in order.
+func (d *dispatcher) requeue(cs ...acceptedConn) {
+	d.queue = append(cs, d.queue...)
 }
 
 // shutdown closes everything in an order that lets no new connection in: listeners first.
@@ -257,7 +257,7 @@ func (d *dispatcher) shutdown() {
 	}
 	d.headers = nil
 	for _, w := range d.workers {
-		d.removeWorker(w) // no hooks: a pool learns of this from Server.Done
+		d.retire(w) // no hooks: a pool learns of this from Server.Done
 	}
 	d.s.closeDescriptors()
 	d.s.stats.workers.Store(0)

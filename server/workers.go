@@ -53,7 +53,9 @@ type worker struct {
 	ready    int
 	gone     bool
 	sawReady bool
-	served   atomic.Uint64
+	sent     uint64         // connections sent to it, acknowledged or not
+	inflight []acceptedConn // sent, not yet acknowledged: the server keeps its copies
+	served   atomic.Uint64  // acknowledged
 	hooks    WorkerHooks
 }
 
@@ -73,11 +75,27 @@ func (d *dispatcher) addWorker(w *worker) error {
 }
 
 // retire drops a worker the server no longer wants: it gets no more connections, and the
-// server's end of its pair is closed.
+// server's end of its pair is closed. What it was sent is still its own to read: the
+// server's copies are closed and counted as handed over.
 func (d *dispatcher) retire(w *worker) {
-	if !w.gone {
-		d.removeWorker(w)
+	if w.gone {
+		return
 	}
+	for range w.inflight {
+		d.acknowledged(w)
+	}
+	d.removeWorker(w)
+}
+
+// lost drops a worker whose pair closed or failed: it died, and the kernel closed what it
+// had not read. The connections it had not acknowledged go back to the queue, first.
+func (d *dispatcher) lost(w *worker) {
+	if w.gone {
+		return
+	}
+	d.requeue(w.inflight...)
+	w.inflight = nil
+	d.removeWorker(w)
 }
 
 func (d *dispatcher) removeWorker(w *worker) {
@@ -121,13 +139,26 @@ func (d *dispatcher) popReady() *worker {
 	return nil
 }
 
-// handedOver counts a connection given to w, retiring w at its limit.
-func (d *dispatcher) handedOver(w *worker) {
-	d.s.stats.dispatched.Add(1)
-	if n := w.served.Add(1); w.hooks.MaxConnections > 0 && n >= w.hooks.MaxConnections {
+// sent records a connection sent to w, retiring w when that was its last one.
+func (d *dispatcher) sent(w *worker, c acceptedConn) {
+	w.inflight = append(w.inflight, c)
+	w.sent++
+	if w.hooks.MaxConnections > 0 && w.sent >= w.hooks.MaxConnections {
 		d.retire(w)
 		if w.hooks.OnLimit != nil {
 			w.hooks.OnLimit()
 		}
 	}
+}
+
+// acknowledged takes w's oldest connection in flight as handed over: the server's copy is
+// closed (ACKs come in the order the connections were sent).
+func (d *dispatcher) acknowledged(w *worker) {
+	if len(w.inflight) == 0 {
+		return // an ACK for nothing: ignore it
+	}
+	forksafe.Close(w.inflight[0].fd)
+	w.inflight = w.inflight[1:]
+	w.served.Add(1)
+	d.s.stats.dispatched.Add(1)
 }
