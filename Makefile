@@ -28,7 +28,7 @@ GO_SOURCES := go.mod go.sum $(shell find . -path ./cmd -prune -o -path ./build -
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.c' -o -name '*.h' \) -print)
 TCL_FILES  := $(wildcard tcl/*.tcl)
 
-.PHONY: all deps test gotest tcltest soak demo bench install uninstall clean
+.PHONY: all deps test gotest tcltest soak demo bench bench-smoke bench-tools install uninstall clean
 
 all: $(BUILD)/$(LIBRARY) $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%)
 
@@ -65,6 +65,29 @@ demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
+
+# make bench: the server comparison (cmd/benchrun driving cmd/sockbench against the servers
+# of bench/servers and cmd/goecho), about 4 minutes; replaces the results in BENCHMARKS.md.
+# make bench-smoke: one short configuration per server, results in $(BUILD) only.
+# BENCHFLAGS adds benchrun flags, e.g. BENCHFLAGS='-duration 5s -repeat 5'.
+BENCH_BIN  = $(BUILD)/bin
+BENCHFLAGS ?=
+BENCHRUN   = $(BENCH_BIN)/benchrun -build $(abspath $(BUILD)) -bin $(abspath $(BENCH_BIN)) \
+	-servers bench/servers -tclsh $(TCLSH)
+
+
+bench: all bench-tools
+	$(BENCHRUN) -command 'make bench BUILD=$(BUILD)' -out BENCHMARKS.md $(BENCHFLAGS)
+
+bench-smoke: all bench-tools
+	$(BENCHRUN) -quick -command 'make bench-smoke BUILD=$(BUILD)' -out $(BUILD)/BENCHMARKS-smoke.md $(BENCHFLAGS)
+
+bench-tools: all
+	@scripts/deps.sh bench
+	@mkdir -p $(BENCH_BIN)
+	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/sockbench ./cmd/sockbench
+	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/goecho ./cmd/goecho
+	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/benchrun ./cmd/benchrun
 
 install: all
 	install -d $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/mann

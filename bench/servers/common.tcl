@@ -1,0 +1,74 @@
+# common.tcl: what every benchmark server script shares, sourced by them.
+#
+# A server script prints "port N" on stdout once it accepts connections (optionally
+# preceded by "pids SERVER ?CHILD ...?", the processes serving), then runs until its stdin
+# reaches end of file, when it kills the processes it started, by PID, and exits. A
+# watchdog exits anyway after -watchdog milliseconds, so nothing outlives a lost harness.
+fconfigure stdout -buffering line
+
+namespace eval bench {
+    variable children {}  ;# PIDs this process started and must kill on exit
+}
+
+# bench::options defaults argv: parses "-name value" pairs into the global array opt,
+# rejecting names that have no default.
+proc bench::options {defaults argv} {
+    array set ::opt $defaults
+    if {[llength $argv] % 2} {
+        puts stderr "usage: [file tail $::argv0] $defaults"
+        exit 2
+    }
+    foreach {name value} $argv {
+        if {![info exists ::opt($name)]} {
+            puts stderr "[file tail $::argv0]: unknown option $name (known: [array names ::opt])"
+            exit 2
+        }
+        set ::opt($name) $value
+    }
+}
+
+# bench::shutdown code: kills the children by PID, reaps them, exits.
+proc bench::shutdown {code} {
+    variable children
+    if {[llength $children]} {
+        package require Tclx
+        foreach pid $children { catch {kill KILL $pid} }
+        foreach pid $children { catch {wait $pid} }
+    }
+    exit $code
+}
+
+# bench::watchdog ms: exits (killing the children) after ms milliseconds whatever happens.
+proc bench::watchdog {ms} {
+    after $ms {puts stderr "[pid]: watchdog expired"; bench::shutdown 3}
+}
+
+# bench::until_stdin_closes: serves (runs the event loop) until stdin reaches end of file.
+proc bench::until_stdin_closes {} {
+    fconfigure stdin -blocking 0
+    fileevent stdin readable {
+        read stdin
+        if {[eof stdin]} { bench::shutdown 0 }
+    }
+    vwait forever
+}
+
+# bench::wait_for condition timeout_ms what: polls condition (an expression evaluated at
+# global level) every 5 ms until it holds, exiting with status 1 if it does not within
+# timeout_ms.
+proc bench::wait_for {condition timeout_ms what} {
+    set deadline [expr {[clock milliseconds] + $timeout_ms}]
+    while {![uplevel #0 [list expr $condition]]} {
+        if {[clock milliseconds] > $deadline} {
+            puts stderr "[pid]: timed out after $timeout_ms ms waiting for $what"
+            bench::shutdown 1
+        }
+        after 5
+    }
+}
+
+# bench::report_error message: a handler's failure, on stderr (the harness keeps it in the
+# server's log); the client sees it as an error of its own.
+proc bench::report_error {message} {
+    puts stderr "[pid]: $message"
+}

@@ -1,0 +1,104 @@
+package main
+
+import "time"
+
+// rowKey identifies a table row.
+type rowKey struct {
+	kind        serverKind
+	mode        string
+	workers     int
+	concurrency int
+}
+
+// sample is what one sockbench run of a row measured.
+type sample struct {
+	connsPerSec, reqsPerSec float64
+	p50us, p99us            float64
+	spread                  float64 // see spread()
+	connections, errors     int64
+}
+
+// row is a table row: its runs, or why it has none.
+type row struct {
+	rowKey
+	samples []sample
+	failed  string
+}
+
+// summary is a row's medians over its runs; errors and connections are totals.
+type summary struct {
+	connsPerSec, reqsPerSec, p50us, p99us, spread float64
+	connections, errors                           int64
+	runs                                          int
+}
+
+func (r row) summary() summary {
+	var s summary
+	var conns, reqs, p50, p99, spreads []float64
+	for _, x := range r.samples {
+		conns = append(conns, x.connsPerSec)
+		reqs = append(reqs, x.reqsPerSec)
+		p50 = append(p50, x.p50us)
+		p99 = append(p99, x.p99us)
+		spreads = append(spreads, x.spread)
+		s.connections += x.connections
+		s.errors += x.errors
+	}
+	s.connsPerSec, s.reqsPerSec = median(conns), median(reqs)
+	s.p50us, s.p99us, s.spread = median(p50), median(p99), median(spreads)
+	s.runs = len(r.samples)
+	return s
+}
+
+// rssRecord is the resident memory of a server's processes after its rows ran.
+type rssRecord struct {
+	instance          instance
+	serverKB, otherKB int64 // -1: not measured
+	otherPID          int
+}
+
+// pkgTiming compares tclsh running an empty script and one requiring socketserver.
+type pkgTiming struct {
+	runs          int
+	bare, require time.Duration // medians
+	versions      string        // "Tcl 8.6.x, socketserver x.y.z"
+}
+
+// syscallReport is strace -c -f of a socketserver server over a number of connections.
+type syscallReport struct {
+	workers     int
+	connections int64
+	summary     straceSummary
+}
+
+func (s syscallReport) perConnection() float64 {
+	if s.connections == 0 {
+		return 0
+	}
+	return float64(s.summary.total) / float64(s.connections)
+}
+
+// results is everything one run produced.
+type results struct {
+	cfg      config
+	date     time.Time
+	nproc    string
+	kernel   string
+	rows     []row
+	rss      []rssRecord
+	pkg      *pkgTiming
+	syscalls *syscallReport
+	notes    []string // things that went wrong without failing the run
+	Failures []string
+	Elapsed  time.Duration
+}
+
+// find returns the row for key, if measured.
+func (res *results) find(key rowKey) (summary, bool) {
+	for _, r := range res.rows {
+		if r.rowKey == key && len(r.samples) > 0 {
+			return r.summary(), true
+		}
+	}
+	return summary{}, false
+}
