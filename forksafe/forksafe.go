@@ -5,7 +5,6 @@
 package forksafe
 
 /*
-#include <stdlib.h>
 #include "forksafe.h"
 #include "protocol.h"
 */
@@ -119,9 +118,11 @@ func RecvRegistration(registrationFD int) (fd int, pid int, err error) {
 
 // SendConn hands one accepted connection and its peer address to a worker.
 func SendConn(workerFD, connFD int, peer netip.AddrPort) error {
-	ip := C.CString(FormatIP(peer.Addr()))
-	defer C.free(unsafe.Pointer(ip))
-	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), ip, C.int(peer.Port())); rc != 0 {
+	// The address, NUL-terminated, in Go memory (no pointers in it, so C may read it for
+	// the call): no C allocation per connection.
+	var ip [C.SS_IP_MAX]byte
+	copy(ip[:len(ip)-1], peer.Addr().Unmap().AppendTo(ip[:0]))
+	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), (*C.char)(unsafe.Pointer(&ip[0])), C.int(peer.Port())); rc != 0 {
 		return err
 	}
 	return nil
