@@ -11,6 +11,7 @@ import "C"
 import (
 	"errors"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -65,11 +66,14 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 func setError(err error, errnum *C.int, message, errorcode **C.char) int {
 	var socketErr *server.SocketError
 	var tclErr *server.Error
+	var errno syscall.Errno
 	switch {
 	case errors.As(err, &socketErr):
 		*errnum = C.int(socketErr.Errno)
 	case errors.As(err, &tclErr):
 		*message, *errorcode = C.CString(tclErr.Msg), C.CString(tclList(tclErr.Code...))
+	case errors.As(err, &errno):
+		*errnum = C.int(errno)
 	default:
 		*message, *errorcode = C.CString("couldn't open socket: "+err.Error()), C.CString("SOCKETSERVER INTERNAL")
 	}

@@ -29,8 +29,7 @@ func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error)
 		return "", noServer(port)
 	}
 	poolsMu.Lock()
-	lastPool++
-	name := "pool" + strconv.Itoa(lastPool)
+	name := "pool" + strconv.Itoa(lastPool+1)
 	poolsMu.Unlock()
 	cfg.Name, cfg.Server, cfg.Report = name, srv, reporterFor(owner)
 	p, err := pool.Start(cfg)
@@ -38,6 +37,7 @@ func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error)
 		return "", err
 	}
 	poolsMu.Lock()
+	lastPool++
 	pools[name] = p
 	poolsMu.Unlock()
 	go func() {
@@ -95,6 +95,10 @@ func boolWord(b bool) string {
 func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 func noServer(port int) error {
+	if port == 0 {
+		return &server.Error{Msg: `no socketserver server: call "::socketserver::socket server" first`,
+			Code: []string{"SOCKETSERVER", "NOSERVER"}}
+	}
 	return &server.Error{Msg: fmt.Sprintf("no socketserver server on port %d", port),
 		Code: []string{"SOCKETSERVER", "NOSERVER", strconv.Itoa(port)}}
 }

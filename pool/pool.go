@@ -31,12 +31,11 @@ const (
 	workerFD = 3 // the worker's end of its pair, in the worker
 
 	// A worker that exits within quickExit of starting is crashing; crashLoopLimit such
-	// exits in a row stop respawning its slot. The wait before respawning doubles from
-	// firstRespawnDelay up to lastRespawnDelay.
+	// exits in a row stop respawning its slot (until the next reload). The wait before
+	// respawning after a quick exit doubles from firstRespawnDelay: 100, 200, 400, 800 ms.
 	quickExit         = time.Second
 	crashLoopLimit    = 5
 	firstRespawnDelay = 100 * time.Millisecond
-	lastRespawnDelay  = 5 * time.Second
 
 	// readyTimeout bounds how long a reload waits for a new worker's first `client` call.
 	readyTimeout = 30 * time.Second
@@ -74,7 +73,7 @@ type Pool struct {
 // slot is one of the Workers places; it counts its worker's quick exits.
 type slot struct {
 	quickExits int
-	givenUp    bool
+	givenUp    bool // crash loop: not respawned until a reload
 }
 
 type member struct {
@@ -96,7 +95,7 @@ func Start(cfg Config) (*Pool, error) {
 	}
 	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers)}
 	for i := range cfg.Workers {
-		if _, err := p.spawn(i); err != nil {
+		if _, err := p.spawn(i, false); err != nil {
 			p.Stop(0)
 			return nil, err
 		}
@@ -125,8 +124,9 @@ func (p *Pool) environment() []string {
 	return append(env, "TCLLIBPATH="+libpath)
 }
 
-// spawn starts a worker in slot i and makes it a worker of the server.
-func (p *Pool) spawn(i int) (*member, error) {
+// spawn starts a worker in slot i and makes it a worker of the server. A trial worker (a
+// reload's) is not respawned if it exits before its first `client` call.
+func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	serverEnd, workerEnd, err := forksafe.WorkerPair()
 	if err != nil {
 		return nil, err
@@ -143,6 +143,7 @@ func (p *Pool) spawn(i int) (*member, error) {
 	}
 	m := &member{pid: pid, slot: i, started: time.Now(), ready: make(chan struct{}), exited: make(chan struct{})}
 	m.state.Store("starting")
+	m.retired.Store(trial)
 	p.mu.Lock()
 	p.members[pid] = m
 	p.mu.Unlock()
@@ -151,10 +152,16 @@ func (p *Pool) spawn(i int) (*member, error) {
 	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
 	w, err := p.cfg.Server.AddWorker(serverEnd, pid, server.WorkerHooks{
 		MaxConnections: p.cfg.MaxConnections,
-		OnFirstReady:   func() { m.state.Store("running"); readyOnce.Do(func() { close(m.ready) }) },
+		OnFirstReady: func() {
+			if trial {
+				m.retired.Store(false) // it works: from now on it is a worker like any other
+			}
+			m.state.Store("running")
+			readyOnce.Do(func() { close(m.ready) })
+		},
 		OnLimit: func() {
 			// Marked here, before the worker can exit, so its exit is not taken for a crash.
-			if p.markRetiring(m) {
+			if p.markRetiring(m, p.cfg.StopTimeout) {
 				go p.respawn(m.slot)
 			}
 		},
@@ -194,7 +201,7 @@ func (p *Pool) wait(m *member) {
 	}
 	delay := time.Duration(0)
 	if s.quickExits > 0 {
-		delay = min(firstRespawnDelay<<(s.quickExits-1), lastRespawnDelay)
+		delay = firstRespawnDelay << (s.quickExits - 1)
 	}
 	p.respawns++
 	p.mu.Unlock()
@@ -208,7 +215,7 @@ func (p *Pool) respawn(i int) {
 	if stopping {
 		return
 	}
-	if _, err := p.spawn(i); err != nil {
+	if _, err := p.spawn(i, false); err != nil {
 		p.cfg.Report(fmt.Sprintf("socketserver pool %s: couldn't respawn a worker: %v", p.cfg.Name, err),
 			[]string{"SOCKETSERVER", "POOL", "SPAWN", p.cfg.Name})
 	}
@@ -225,9 +232,9 @@ func describe(status syscall.WaitStatus) string {
 }
 
 // retire ends m gracefully: the server closes its pair (no new connections) and the worker
-// exits once the connections it was handed are closed.
-func (p *Pool) retire(m *member) {
-	if !p.markRetiring(m) {
+// exits once the connections it was handed are closed, or is killed after grace.
+func (p *Pool) retire(m *member, grace time.Duration) {
+	if !p.markRetiring(m, grace) {
 		return
 	}
 	if w := m.worker.Load(); w != nil {
@@ -236,16 +243,17 @@ func (p *Pool) retire(m *member) {
 }
 
 // markRetiring marks m as ending by choice, so its exit is not respawned, and kills it if it
-// takes over StopTimeout to finish. False if it was marked already.
-func (p *Pool) markRetiring(m *member) bool {
-	if m.retired.Swap(true) {
+// takes over grace to finish. False if it was marked already.
+func (p *Pool) markRetiring(m *member, grace time.Duration) bool {
+	if m.state.Load() == "retiring" {
 		return false
 	}
+	m.retired.Store(true)
 	m.state.Store("retiring")
 	go func() {
 		select {
 		case <-m.exited:
-		case <-time.After(p.cfg.StopTimeout):
+		case <-time.After(grace):
 			syscall.Kill(m.pid, syscall.SIGKILL)
 		}
 	}()
@@ -254,19 +262,31 @@ func (p *Pool) markRetiring(m *member) bool {
 
 // Reload replaces the workers one at a time: each new worker must ask for its first
 // connection before the old one it replaces is retired, so capacity never drops and no
-// connection is refused. It runs in the background; Info shows "reloading".
+// connection is refused. A new worker that fails stops the reload (the old ones go on
+// serving) and is not respawned. Slots given up after a crash loop start afresh. It runs
+// in the background; Info shows "reloading".
 func (p *Pool) Reload() {
 	p.mu.Lock()
 	old := p.sortedMembers()
+	var restart []int
+	for i := range p.slots {
+		if p.slots[i].givenUp {
+			p.slots[i] = slot{}
+			restart = append(restart, i)
+		}
+	}
 	p.mu.Unlock()
 	p.reloads.Add(1)
 	go func() {
 		defer p.reloads.Add(-1)
+		for _, i := range restart {
+			p.respawn(i)
+		}
 		for _, m := range old {
-			if m.retired.Load() {
+			if m.state.Load() == "retiring" {
 				continue
 			}
-			fresh, err := p.spawn(m.slot)
+			fresh, err := p.spawn(m.slot, true)
 			if err != nil {
 				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: %v", p.cfg.Name, err),
 					[]string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
@@ -274,13 +294,13 @@ func (p *Pool) Reload() {
 			}
 			select {
 			case <-fresh.ready:
-				p.retire(m)
+				p.retire(m, p.cfg.StopTimeout)
 			case <-fresh.exited:
 				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d exited before it was ready",
 					p.cfg.Name, fresh.pid), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
 				return
 			case <-time.After(readyTimeout):
-				p.retire(fresh)
+				p.retire(fresh, 0)
 				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d not ready within %v",
 					p.cfg.Name, fresh.pid, readyTimeout), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
 				return
@@ -307,7 +327,7 @@ func (p *Pool) Stop(timeout time.Duration) {
 		overdue := time.Now().After(deadline)
 		for _, m := range members {
 			if m.worker.Load() != nil {
-				p.retire(m)
+				p.retire(m, timeout)
 			}
 			if overdue {
 				syscall.Kill(m.pid, syscall.SIGKILL)

@@ -75,6 +75,9 @@ func systemdListeners(o Options) ([]int, error) {
 
 // checkListening returns the port of fd if it is a listening IPv4 or IPv6 TCP socket.
 func checkListening(fd int) (int, error) {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return 0, adoptError(fd, "is not open")
+	}
 	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
 		return 0, adoptError(fd, "is not a TCP socket")
 	}
@@ -85,6 +88,16 @@ func checkListening(fd int) (int, error) {
 		return 0, adoptError(fd, "is not listening")
 	}
 	return boundPort(fd)
+}
+
+// listenBacklog reads a listening socket's backlog: for a socket in LISTEN state the
+// kernel reports it as TCP_INFO's tcpi_sacked.
+func listenBacklog(fd int) (int, bool) {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, false
+	}
+	return int(info.Sacked), true
 }
 
 // takeOver registers fd (so a forked child closes it), makes it close-on-exec and

@@ -150,10 +150,14 @@ func (d *dispatcher) readWorker(w *worker) {
 	}
 }
 
+// maxAwaitingHeaders bounds the connections accepted, with -proxyprotocol, to read their
+// PROXY header: they do not wait for a ready worker, so one slow client cannot hold back
+// the others, but neither can a crowd of silent ones take every descriptor.
+const maxAwaitingHeaders = 32
+
 // dispatch hands queued connections to ready workers, then accepts while a worker is ready
 // or the queue has room: with -queue 0 a connection nobody is ready for stays in the
-// kernel's listen queue, whose length -backlog sets. A connection still sending its PROXY
-// header counts against the same room.
+// kernel's listen queue, whose length -backlog sets.
 func (d *dispatcher) dispatch() {
 	for {
 		for len(d.queue) > 0 && d.ready > 0 {
@@ -161,7 +165,11 @@ func (d *dispatcher) dispatch() {
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
-		if len(d.queue)+len(d.headers) >= d.ready+d.s.opts.Queue {
+		if d.s.opts.ProxyProtocol {
+			if len(d.headers) >= maxAwaitingHeaders || len(d.queue) >= d.ready+d.s.opts.Queue {
+				break
+			}
+		} else if len(d.queue) >= d.ready+d.s.opts.Queue {
 			break
 		}
 		c, ok := d.acceptOne()

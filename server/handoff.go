@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"os/exec"
 	"strconv"
 	"strings"
 
@@ -19,6 +21,14 @@ const handoffShell = `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`
 // connections waiting in their queue, are shared, never closed. It returns the new
 // process's id.
 func (s *Server) Handoff(argv, env []string) (pid int, err error) {
+	// The shell would report a missing program only on its stderr: check it here.
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		var errno unix.Errno
+		if !errors.As(err, &errno) {
+			errno = unix.ENOENT
+		}
+		return 0, errno
+	}
 	ran := s.Listeners(func(fds []int) {
 		files := []uintptr{0, 1, 2}
 		for _, fd := range fds {

@@ -57,6 +57,11 @@ func Listen(o Options, report Reporter) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.adopting() && !o.BacklogGiven {
+		if backlog, ok := listenBacklog(listeners[0]); ok {
+			o.Backlog = backlog // what the adopted socket was given, for info
+		}
+	}
 	s := &Server{opts: o, port: port, listeners: listeners, report: report, done: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
 		s.closeDescriptors()

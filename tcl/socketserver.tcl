@@ -10,8 +10,9 @@ namespace eval ::socketserver {
 # The usual way to start workers for a server this process opened: forks count workers
 # with TclX, each asking for a connection with `::socketserver::socket client` and serving
 # until its server is gone, when it exits quietly instead of reporting SERVERGONE and
-# lingering. The handler asks for the next connection itself, as with `client`. Returns the
-# workers' process ids, for the caller to wait for or kill.
+# lingering. The handler asks for the next connection itself, as with `client`. A worker
+# starts without the server's `after` timers, which a plain fork would run in every worker
+# too. Returns the workers' process ids, for the caller to wait for or kill.
 proc ::socketserver::prefork {count handler args} {
     if {![string is integer -strict $count] || $count < 1} {
         return -code error -errorcode [list SOCKETSERVER BADVALUE count $count] \
@@ -22,8 +23,12 @@ proc ::socketserver::prefork {count handler args} {
             {wrong # args: should be "::socketserver::prefork count handler ?-port port?"}
     }
     # Check the call here, in the server, rather than once in every child.
+    if {![llength [socket info]]} {
+        return -code error -errorcode {SOCKETSERVER NOSERVER} \
+            {no socketserver server: call "::socketserver::socket server" first}
+    }
     set port [expr {[llength $args] ? [lindex $args 1] : [lindex [socket info] 0]}]
-    if {$port eq "" || $port ni [socket info]} {
+    if {$port ni [socket info]} {
         return -code error -errorcode [list SOCKETSERVER NOSERVER $port] \
             "no socketserver server on port $port"
     }
@@ -32,6 +37,7 @@ proc ::socketserver::prefork {count handler args} {
     for {set i 0} {$i < $count} {incr i} {
         set pid [fork]
         if {$pid == 0} {
+            foreach timer [after info] { after cancel $timer }
             interp bgerror {} [list ::socketserver::WorkerError [interp bgerror {}]]
             socket client -port $port $handler
             vwait ::socketserver::forever
