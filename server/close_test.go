@@ -1,0 +1,55 @@
+package server
+
+import (
+	"testing"
+
+	"socketserver/forksafe"
+)
+
+// Close: workers read end-of-file, a connection accepted ahead of them is closed, the port
+// is free and withdrawn from the table, the live counters are zero, and Close again is a
+// no-op.
+func TestClose(t *testing.T) {
+	o := loopback()
+	o.Queue = 1
+	s, rec := listen(t, o)
+	idle, ready := registerWorker(t, s), registerWorker(t, s)
+	ready.ready()
+	waitCounts(t, s, counts{Workers: 2, Ready: 1})
+	served := dial(t, "127.0.0.1", s.Port())
+	conn, peer := ready.recvConn()
+	queued := dial(t, "127.0.0.1", s.Port())
+	waitCounts(t, s, counts{Workers: 2, Accepted: 2, Dispatched: 1, Queued: 1})
+	port := s.Port()
+
+	closeWithin(t, s)
+
+	idle.assertServerGone()
+	ready.assertServerGone()
+	assertClosedByServer(t, queued)
+	// A connection already handed over belongs to the worker and outlives the server.
+	assertHandedOver(t, served, conn, peer)
+
+	if info := s.Info(); info.Workers != 0 || info.Ready != 0 || info.Queued != 0 {
+		t.Errorf("Info after Close: %+v, want no workers, ready slots or queued connections", info)
+	}
+	if found, _ := forksafe.Lookup(port); found != 0 {
+		t.Errorf("port %d is still published after Close", port)
+	}
+	o.Port = port
+	again, _ := listen(t, o)
+	if again.Port() != port {
+		t.Errorf("reopened on port %d, want %d", again.Port(), port)
+	}
+	closeWithin(t, s)
+	rec.assertNone(t)
+}
+
+// Close does not wait for a worker or a client to do anything.
+func TestCloseWithNothingConnected(t *testing.T) {
+	s, _ := listen(t, loopback())
+	closeWithin(t, s)
+	if found, _ := forksafe.Lookup(s.Port()); found != 0 {
+		t.Errorf("port %d is still published after Close", s.Port())
+	}
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// exhaustDescriptors makes every new descriptor fail with EMFILE: it lowers the soft
+// RLIMIT_NOFILE to just above the highest descriptor open, then fills every free number
+// below it. Only the soft limit changes, so raising it back cannot be refused; the returned
+// function (also run at cleanup, should the test stop early) puts everything back.
+//
+// No test in this package runs in parallel, so nothing else in the process needs a
+// descriptor meanwhile (the Go runtime's own netpoller already has its one).
+func exhaustDescriptors(t *testing.T) (restore func()) {
+	t.Helper()
+	var original unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &original); err != nil {
+		t.Fatalf("getrlimit: %v", err)
+	}
+	filler, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open /dev/null: %v", err)
+	}
+	highest := highestOpenFD(t)
+	fillers := []int{filler}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &original); err != nil {
+			t.Errorf("restoring RLIMIT_NOFILE: %v", err)
+		}
+		for _, fd := range fillers {
+			unix.Close(fd)
+		}
+	}
+	t.Cleanup(restore)
+
+	lowered := original
+	lowered.Cur = uint64(highest + 1)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lowered); err != nil {
+		t.Fatalf("setrlimit: %v", err)
+	}
+	for {
+		fd, err := unix.FcntlInt(uintptr(filler), unix.F_DUPFD_CLOEXEC, 0)
+		if errors.Is(err, unix.EMFILE) {
+			return restore
+		}
+		if err != nil {
+			t.Fatalf("filling descriptor numbers: %v", err)
+		}
+		fillers = append(fillers, fd)
+	}
+}
+
+func highestOpenFD(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("reading /proc/self/fd: %v", err)
+	}
+	highest := 0
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil {
+			highest = max(highest, fd)
+		}
+	}
+	return highest
+}
+
+// Out of descriptors, accept(2) fails with EMFILE: the server reports it, pauses instead of
+// spinning on the still-readable listener, and once descriptors are free again accepts the
+// waiting connection and hands it over; nothing is lost.
+func TestAcceptOutOfDescriptorsPausesAndRecovers(t *testing.T) {
+	s, rec := listen(t, loopback())
+	w := registerWorker(t, s)
+	w.ready()
+	waitCounts(t, s, counts{Workers: 1, Ready: 1})
+
+	// The client's socket is made first: while descriptors are exhausted, nothing can be.
+	clientFD, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("socket: %v", err)
+	}
+	clientFile := os.NewFile(uintptr(clientFD), "client")
+	defer clientFile.Close()
+
+	restore := exhaustDescriptors(t)
+	err = unix.Connect(clientFD, &unix.SockaddrInet4{Port: s.Port(), Addr: [4]byte{127, 0, 0, 1}})
+	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		t.Fatalf("connect: %v", err)
+	}
+	// The first failure is reported at once; the next report comes a second later and
+	// counts the failures in between. Pausing 10ms, 20ms, 40ms... makes at most six of them
+	// (fewer if the dispatcher is slow to wake); retrying without a pause makes thousands.
+	first, second := rec.next(t), rec.next(t)
+	accepted := s.Info().Accepted
+	restore()
+
+	wantCode := []string{"SOCKETSERVER", "ACCEPT", "EMFILE", unix.EMFILE.Error()}
+	for _, rep := range []report{first, second} {
+		if !slices.Equal(rep.code, wantCode) || !strings.Contains(rep.msg, "; accepting again in ") {
+			t.Errorf("report %q %q, want code %q and a pause", rep.msg, rep.code, wantCode)
+		}
+	}
+	if missed := suppressedCount(t, second.msg); missed > 10 {
+		t.Errorf("%d failures in the second between reports, want a handful: %q", missed, second.msg)
+	}
+	if accepted != 0 {
+		t.Errorf("accepted %d connections while out of descriptors", accepted)
+	}
+
+	conn, peer := w.recvConn()
+	client, err := net.FileConn(clientFile)
+	if err != nil {
+		t.Fatalf("FileConn: %v", err)
+	}
+	defer client.Close()
+	assertHandedOver(t, client, conn, peer)
+	waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
+}
+
+// suppressedCount reads N from a report's "(and N more since the last report)";
+// a report without it stands for no failure but its own.
+func suppressedCount(t *testing.T, msg string) int {
+	t.Helper()
+	_, after, found := strings.Cut(msg, "(and ")
+	if !found {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.SplitN(after, " ", 2)[0])
+	if err != nil {
+		t.Fatalf("report %q: unreadable count of failures: %v", msg, err)
+	}
+	return n
+}

@@ -1,0 +1,357 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
+)
+
+// eventTimeout bounds every wait for something the server does in the background.
+const eventTimeout = 5 * time.Second
+
+// quietPeriod is how long a test watches for something that must not happen (an accept
+// while no worker is ready); the server reacts to a connection within microseconds.
+const quietPeriod = 300 * time.Millisecond
+
+// --- servers and reports -----------------------------------------------------------------
+
+type report struct {
+	msg  string
+	code []string
+}
+
+// recorder is a Reporter that keeps every report for the test to wait on.
+type recorder struct{ reports chan report }
+
+func newRecorder() *recorder { return &recorder{reports: make(chan report, 1000)} }
+
+func (r *recorder) report(msg string, code []string) { r.reports <- report{msg, code} }
+
+func (r *recorder) next(t *testing.T) report {
+	t.Helper()
+	select {
+	case rep := <-r.reports:
+		return rep
+	case <-time.After(eventTimeout):
+		t.Fatalf("no report within %v", eventTimeout)
+		return report{}
+	}
+}
+
+func (r *recorder) assertNone(t *testing.T) {
+	t.Helper()
+	select {
+	case rep := <-r.reports:
+		t.Errorf("unexpected report %q %q", rep.msg, rep.code)
+	default:
+	}
+}
+
+// loopback is the options of a server on 127.0.0.1 on a port the kernel picks.
+func loopback() Options {
+	o := DefaultOptions(0)
+	o.MyAddr = "127.0.0.1"
+	return o
+}
+
+// listen starts a server that the test closes when it ends.
+func listen(t *testing.T, o Options) (*Server, *recorder) {
+	t.Helper()
+	rec := newRecorder()
+	s, err := Listen(o, rec.report)
+	if err != nil {
+		t.Fatalf("Listen(%+v): %v", o, err)
+	}
+	t.Cleanup(func() { closeWithin(t, s) })
+	return s, rec
+}
+
+// closeWithin closes a server, failing the test if Close does not return in time.
+func closeWithin(t *testing.T, s *Server) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(eventTimeout):
+		t.Fatalf("Close did not return within %v", eventTimeout)
+	}
+}
+
+func haveIPv6() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err == nil {
+		l.Close()
+	}
+	return err == nil
+}
+
+func requireIPv6(t *testing.T) {
+	t.Helper()
+	if !haveIPv6() {
+		t.Skip("no IPv6 loopback")
+	}
+}
+
+// --- counters ----------------------------------------------------------------------------
+
+// counts is the part of Info that changes as the server runs.
+type counts struct {
+	Workers, Ready, Queued         int
+	Accepted, Dispatched, Rejected uint64
+}
+
+func countsOf(i Info) counts {
+	return counts{Workers: i.Workers, Ready: i.Ready, Queued: i.Queued,
+		Accepted: i.Accepted, Dispatched: i.Dispatched, Rejected: i.Rejected}
+}
+
+// waitCounts waits for the server's counters to reach want.
+func waitCounts(t *testing.T, s *Server, want counts) {
+	t.Helper()
+	var got counts
+	waitUntil(t, func() bool { got = countsOf(s.Info()); return got == want },
+		func() string { return fmt.Sprintf("counters %+v, want %+v", got, want) })
+}
+
+// waitUntil polls cond until it holds, failing the test with describe() after eventTimeout.
+// For state the dispatch goroutine updates after the event a test can see (a counter is
+// incremented just after the worker could have received its connection).
+func waitUntil(t *testing.T, cond func() bool, describe func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(eventTimeout); !cond(); time.Sleep(time.Millisecond) {
+		if !time.Now().Before(deadline) {
+			t.Fatalf("%s (waited %v)", describe(), eventTimeout)
+		}
+	}
+}
+
+// holdsFor checks, throughout quietPeriod, that the server's counters stay at want.
+func holdsFor(t *testing.T, s *Server, want counts) {
+	t.Helper()
+	for end := time.Now().Add(quietPeriod); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if got := countsOf(s.Info()); got != want {
+			t.Fatalf("counters changed to %+v, want them to stay %+v", got, want)
+		}
+	}
+}
+
+// --- workers -----------------------------------------------------------------------------
+
+// testWorker is a worker in the test process, speaking the protocol through forksafe's Go
+// wrappers exactly as the C worker side does.
+type testWorker struct {
+	t       *testing.T
+	fd      int
+	closeFD func(int) error // unix.Close, or forksafe.Close for a registered end
+	closed  bool
+}
+
+// registerWorker finds the server the way a worker does (the published port table) and
+// registers with it.
+func registerWorker(t *testing.T, s *Server) *testWorker {
+	t.Helper()
+	port, registration := forksafe.Lookup(s.Port())
+	if port != s.Port() {
+		t.Fatalf("Lookup(%d) found port %d", s.Port(), port)
+	}
+	fd, err := forksafe.WorkerRegister(registration)
+	if err != nil {
+		t.Fatalf("WorkerRegister: %v", err)
+	}
+	return newTestWorker(t, fd, unix.Close)
+}
+
+func newTestWorker(t *testing.T, fd int, closeFD func(int) error) *testWorker {
+	w := &testWorker{t: t, fd: fd, closeFD: closeFD}
+	t.Cleanup(w.close)
+	return w
+}
+
+func (w *testWorker) close() {
+	if !w.closed {
+		w.closeFD(w.fd)
+		w.closed = true
+	}
+}
+
+func (w *testWorker) ready() {
+	w.t.Helper()
+	if err := forksafe.WorkerReady(w.fd); err != nil {
+		w.t.Fatalf("WorkerReady: %v", err)
+	}
+}
+
+// recvConn waits for the server to hand over a connection and returns it with the peer
+// address the server reported.
+func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
+	w.t.Helper()
+	waitReadable(w.t, w.fd)
+	fd, peer, ok, err := forksafe.WorkerRecvConn(w.fd)
+	if err != nil || !ok {
+		w.t.Fatalf("WorkerRecvConn: ok=%v err=%v", ok, err)
+	}
+	f := os.NewFile(uintptr(fd), "connection")
+	defer f.Close()
+	conn, err := net.FileConn(f)
+	if err != nil {
+		w.t.Fatalf("FileConn: %v", err)
+	}
+	w.t.Cleanup(func() { conn.Close() })
+	return conn, peer
+}
+
+// assertNothingYet checks that no connection has been handed to this worker.
+func (w *testWorker) assertNothingYet() {
+	w.t.Helper()
+	if _, _, ok, err := forksafe.WorkerRecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
+		w.t.Fatalf("worker has something: ok=%v err=%v, want nothing (EAGAIN)", ok, err)
+	}
+}
+
+// assertServerGone waits for end-of-file on the worker's pair: the server closed its end.
+func (w *testWorker) assertServerGone() {
+	w.t.Helper()
+	waitReadable(w.t, w.fd)
+	fd, _, ok, err := forksafe.WorkerRecvConn(w.fd)
+	if ok {
+		unix.Close(fd)
+	}
+	if ok || err != nil {
+		w.t.Fatalf("WorkerRecvConn: ok=%v err=%v, want end of file", ok, err)
+	}
+}
+
+// waitReadable waits for fd to become readable (or to reach end of file).
+func waitReadable(t *testing.T, fd int) {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(eventTimeout)
+	for {
+		n, err := unix.Poll(fds, int(time.Until(deadline)/time.Millisecond)+1)
+		if n > 0 {
+			return
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			t.Fatalf("poll: %v", err)
+		}
+		if !time.Now().Before(deadline) {
+			t.Fatalf("descriptor %d not readable within %v", fd, eventTimeout)
+		}
+	}
+}
+
+// --- clients -----------------------------------------------------------------------------
+
+// dial connects a client to the server's port on host; the test closes it when it ends.
+func dial(t *testing.T, host string, port int) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), eventTimeout)
+	if err != nil {
+		t.Fatalf("dial %s port %d: %v", host, port, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func localAddrPort(c net.Conn) netip.AddrPort {
+	ap := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// assertHandedOver checks that the worker's connection is the client's: the peer address
+// the server reported is the client's own, and bytes flow both ways.
+func assertHandedOver(t *testing.T, client, conn net.Conn, peer netip.AddrPort) {
+	t.Helper()
+	if want := localAddrPort(client); peer != want {
+		t.Errorf("worker was told the peer is %v; the client is %v", peer, want)
+	}
+	exchange(t, client, conn, "request from "+client.LocalAddr().String())
+	exchange(t, conn, client, "reply to "+client.LocalAddr().String())
+}
+
+// exchange writes msg on one end and reads it on the other.
+func exchange(t *testing.T, from, to net.Conn, msg string) {
+	t.Helper()
+	write(t, from, msg)
+	expectRead(t, to, msg)
+}
+
+func write(t *testing.T, c net.Conn, s string) {
+	t.Helper()
+	if _, err := c.Write([]byte(s)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// expectRead reads len(want) bytes from c and checks they are want.
+func expectRead(t *testing.T, c net.Conn, want string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(eventTimeout))
+	got := make([]byte, len(want))
+	if n, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("read %q, %v; want %q", got[:n], err, want)
+	}
+}
+
+// assertClosedByServer waits for the client to see the server close the connection: end
+// of file, or a reset if the server closed it with the client's bytes unread.
+func assertClosedByServer(t *testing.T, client net.Conn) {
+	t.Helper()
+	client.SetReadDeadline(time.Now().Add(eventTimeout))
+	var b [1]byte
+	if n, err := client.Read(b[:]); err != io.EOF && !errors.Is(err, unix.ECONNRESET) {
+		t.Fatalf("client read %d bytes, %v; want end of file or a reset", n, err)
+	}
+}
+
+// listeningPort is the port fd listens on; it fails the test if fd is not a listening socket.
+func listeningPort(t *testing.T, fd int) int {
+	t.Helper()
+	if on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || on != 1 {
+		t.Fatalf("descriptor %d is not a listening socket (SO_ACCEPTCONN %d, %v)", fd, on, err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatalf("getsockname: %v", err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return sa.Port
+	case *unix.SockaddrInet6:
+		return sa.Port
+	}
+	t.Fatalf("descriptor %d: unexpected address %T", fd, sa)
+	return 0
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openFDCount(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("reading /proc/self/fd: %v", err)
+	}
+	return len(entries)
+}
+
+func (c counts) String() string {
+	return fmt.Sprintf("{workers %d ready %d queued %d accepted %d dispatched %d rejected %d}",
+		c.Workers, c.Ready, c.Queued, c.Accepted, c.Dispatched, c.Rejected)
+}

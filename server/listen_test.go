@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
+)
+
+// A port another server holds: *SocketError EADDRINUSE, worded as Tcl's own socket -server
+// words it, and nothing left open by the attempt.
+func TestListenPortInUse(t *testing.T) {
+	first, _ := listen(t, loopback())
+	o := loopback()
+	o.Port = first.Port()
+
+	before := openFDCount(t)
+	s, err := Listen(o, newRecorder().report)
+	if s != nil {
+		s.Close()
+		t.Fatalf("a second Listen on port %d succeeded", o.Port)
+	}
+	var se *SocketError
+	if !errors.As(err, &se) || se.Errno != unix.EADDRINUSE {
+		t.Fatalf("error %v (%T), want *SocketError EADDRINUSE", err, err)
+	}
+	if want := "couldn't open socket: address already in use"; err.Error() != want {
+		t.Errorf("message %q, want %q", err.Error(), want)
+	}
+	if after := openFDCount(t); after != before {
+		t.Errorf("open descriptors: %d before, %d after the failed Listen", before, after)
+	}
+	if port, _ := forksafe.Lookup(o.Port); port != o.Port {
+		t.Errorf("the failed Listen withdrew the first server's port from the table")
+	}
+}
+
+func TestListenUnresolvableHost(t *testing.T) {
+	const host = "no.such.host.invalid"
+	o := loopback()
+	o.MyAddr = host
+	s, err := Listen(o, newRecorder().report)
+	if s != nil {
+		s.Close()
+		t.Fatalf("Listen on -myaddr %s succeeded", host)
+	}
+	assertTclError(t, err, []string{"SOCKETSERVER", "RESOLVE", host}, "")
+	if prefix := `couldn't open socket: cannot resolve "` + host + `": `; !strings.HasPrefix(err.Error(), prefix) {
+		t.Errorf("message %q, want it to start with %q", err.Error(), prefix)
+	}
+}
+
+// One round trip through the server: a worker registers and asks, a client on host
+// connects, and the worker gets that client's connection.
+func assertServes(t *testing.T, s *Server, host string) {
+	t.Helper()
+	w := registerWorker(t, s)
+	w.ready()
+	client := dial(t, host, s.Port())
+	conn, peer := w.recvConn()
+	assertHandedOver(t, client, conn, peer)
+}
+
+// -myaddr with a name listens on every address the name resolves to, all on one port.
+func TestListenOnHostName(t *testing.T) {
+	const host = "localhost"
+	resolved, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+	if err != nil || len(resolved) == 0 {
+		t.Skipf("%s does not resolve here: %v", host, err)
+	}
+	o := loopback()
+	o.MyAddr = host
+	s, _ := listen(t, o)
+	for _, addr := range resolved {
+		assertServes(t, s, addr.Unmap().String())
+	}
+}
+
+// Without -myaddr the server listens on the IPv6 wildcard accepting IPv4 too, and an IPv4
+// client's address reaches the worker as a dotted quad.
+func TestListenDefaultIsDualStack(t *testing.T) {
+	s, _ := listen(t, DefaultOptions(0))
+	assertServes(t, s, "127.0.0.1")
+	if haveIPv6() {
+		assertServes(t, s, "::1")
+	}
+}
+
+// With ReusePort several servers share a port; a server without it cannot join them.
+func TestReusePortSharesThePort(t *testing.T) {
+	o := loopback()
+	o.ReusePort = true
+	first, _ := listen(t, o)
+	o.Port = first.Port()
+	second, _ := listen(t, o)
+	if second.Port() != first.Port() {
+		t.Fatalf("second server on port %d, want %d", second.Port(), first.Port())
+	}
+
+	o.ReusePort = false
+	if s, err := Listen(o, newRecorder().report); err == nil {
+		s.Close()
+		t.Fatal("a server without ReusePort joined the shared port")
+	}
+}
+
+// Two servers of this process share a port; the one opened last closes. Workers looking
+// the port up must find the one still open, not the closed one's registration pair.
+func TestReusePortClosingOneLeavesTheOtherFindable(t *testing.T) {
+	o := loopback()
+	o.ReusePort = true
+	first, _ := listen(t, o)
+	o.Port = first.Port()
+	second, _ := listen(t, o)
+	closeWithin(t, second)
+
+	port, registration := forksafe.Lookup(first.Port())
+	if port != first.Port() || registration != first.registrationForWorkers {
+		t.Fatalf("Lookup(%d) = port %d, registration fd %d; want the open server's fd %d",
+			first.Port(), port, registration, first.registrationForWorkers)
+	}
+	registerWorker(t, first)
+	waitCounts(t, first, counts{Workers: 1})
+}
+
+// Closing one server withdraws its port only: other servers stay findable.
+func TestCloseWithdrawsOnlyItsOwnPort(t *testing.T) {
+	a, _ := listen(t, loopback())
+	b, _ := listen(t, loopback())
+	closeWithin(t, a)
+	if port, _ := forksafe.Lookup(a.Port()); port != 0 {
+		t.Errorf("closed server's port %d is still in the table", a.Port())
+	}
+	if port, _ := forksafe.Lookup(b.Port()); port != b.Port() {
+		t.Errorf("open server's port %d is no longer in the table", b.Port())
+	}
+}
+
+// listenAddrs turns a host name's answers into unique, unmapped addresses (a resolver may
+// return ::ffff:127.0.0.1 for an IPv4 name, and the same address more than once).
+func TestListenAddrs(t *testing.T) {
+	addrs, dual, err := listenAddrs("")
+	if err != nil || !dual || !slices.Equal(addrs, []netip.Addr{netip.IPv6Unspecified()}) {
+		t.Errorf(`listenAddrs("") = %v, %v, %v; want [::], dual-stack`, addrs, dual, err)
+	}
+	addrs, dual, err = listenAddrs("::1")
+	if err != nil || dual || !slices.Equal(addrs, []netip.Addr{netip.IPv6Loopback()}) {
+		t.Errorf(`listenAddrs("::1") = %v, %v, %v; want [::1], not dual-stack`, addrs, dual, err)
+	}
+	addrs, _, err = listenAddrs("localhost")
+	if err != nil {
+		t.Skipf("localhost does not resolve: %v", err)
+	}
+	seen := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if a.Is4In6() || seen[a] {
+			t.Errorf("listenAddrs(localhost) = %v: mapped or repeated address %v", addrs, a)
+		}
+		seen[a] = true
+	}
+}
