@@ -43,8 +43,8 @@ typedef struct WorkerConn {
 	int port;
 	unsigned generation; /* of the server it registered with (see ss_ports_lookup) */
 	Tcl_ThreadId thread;
-	pid_t pid; /* a forked child must not use its parent's registration */
-	int fd;    /* our end of our own pair */
+	int inherited; /* set in a forked child: the registration is its parent's */
+	int fd;        /* our end of our own pair */
 	int watching;    /* while outstanding > 0 */
 	int outstanding; /* READY messages sent that no connection has answered yet */
 	int gone;        /* the server closed our pair */
@@ -183,7 +183,6 @@ static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generati
 	c->port = port;
 	c->generation = generation;
 	c->thread = Tcl_GetCurrentThread();
-	c->pid = getpid();
 	c->fd = fd;
 	ss_lock();
 	c->next = conns;
@@ -394,7 +393,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	}
 
 	WorkerConn *c = find_conn(port);
-	if (c != NULL && (c->pid != getpid() || c->generation != generation)) {
+	if (c != NULL && (c->inherited || c->generation != generation)) {
 		discard_conn(c);
 		c = NULL;
 	}
@@ -446,13 +445,17 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
  * In a forked child, the parent's registrations are the parent's: the server sends them the
  * parent's connections. The child's copies of their descriptors are replaced with the read
  * end of a pipe nobody writes, so file handlers the child inherited never fire for them;
- * the child's next `client` call forgets them (pid differs) and registers afresh. Only
- * async-signal-safe calls here.
+ * the child's next `client` call forgets them and registers afresh. Only async-signal-safe
+ * calls here.
  */
 static void forget_parent_registrations(void)
 {
 	int inert[2];
-	if (conns == NULL || pipe2(inert, O_CLOEXEC) != 0)
+	if (conns == NULL)
+		return;
+	for (WorkerConn *c = conns; c != NULL; c = c->next)
+		c->inherited = 1;
+	if (pipe2(inert, O_CLOEXEC) != 0)
 		return;
 	for (WorkerConn *c = conns; c != NULL; c = c->next)
 		if (c->fd >= 0)
@@ -504,7 +507,6 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 	c->port = port;
 	c->generation = generation;
 	c->thread = Tcl_GetCurrentThread();
-	c->pid = getpid();
 	c->fd = fd;
 	c->pool = 1;
 	ss_lock();
