@@ -145,9 +145,19 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	m.state.Store("starting")
 	m.retired.Store(trial)
 	p.mu.Lock()
+	stopping := p.stopping
 	p.members[pid] = m
 	p.mu.Unlock()
 	go p.wait(m)
+	if stopping {
+		// Stop began while this worker was being started: it may have looked for workers
+		// already, so this one ends here (wait reaps it).
+		m.retired.Store(true)
+		syscall.Kill(pid, syscall.SIGKILL)
+		forksafe.Close(serverEnd)
+		return nil, &server.Error{Msg: fmt.Sprintf("socketserver pool %s is stopping", p.cfg.Name),
+			Code: []string{"SOCKETSERVER", "POOL", "STOPPING", p.cfg.Name}}
+	}
 	var readyOnce sync.Once
 	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
 	w, err := p.cfg.Server.AddWorker(serverEnd, pid, server.WorkerHooks{

@@ -1,5 +1,6 @@
 // Package spawn starts the processes the server itself runs (pool workers, the new server
-// of a hot restart) with exactly the descriptors they are meant to have. It uses
+// of a hot restart) with exactly the descriptors they are meant to have (see
+// closeOnExecFrom). It uses
 // syscall.ForkExec, whose child only duplicates descriptors and calls execve: no
 // pthread_atfork handler runs, no Go runs in the child, and the new program starts its own
 // runtime if it loads the library.
@@ -7,9 +8,14 @@ package spawn
 
 import (
 	"errors"
+	"math"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process describes one process to start.
@@ -47,12 +53,31 @@ var requests = sync.OnceValue(func() chan request {
 })
 
 func start(p Process) result {
+	closeOnExecFrom(len(p.Files))
 	attr := &syscall.ProcAttr{Env: p.Env, Files: p.Files, Sys: &syscall.SysProcAttr{}}
 	if p.DieWithServer {
 		attr.Sys.Pdeathsig = syscall.SIGTERM
 	}
 	pid, err := syscall.ForkExec(p.Argv[0], p.Argv, attr)
 	return result{pid, err}
+}
+
+// closeOnExecFrom marks every descriptor from first up close-on-exec, so that the child
+// gets exactly the descriptors in Files: ForkExec puts those in place, and any other the
+// process holds without close-on-exec (one it inherited, a socket systemd passed for a port
+// not adopted yet) would otherwise go to the child as well. Descriptors below first are
+// replaced in the child anyway. The server's own descriptors are close-on-exec already.
+func closeOnExecFrom(first int) {
+	if unix.CloseRange(uint(first), math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	// Kernels before 5.11: one descriptor at a time.
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // Start starts p and returns its process id.
