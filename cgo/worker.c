@@ -165,6 +165,23 @@ static int posix_error(Tcl_Interp *interp, const char *doing, int err)
 	return TCL_ERROR;
 }
 
+/* Makes fd this thread's registration with the server on port. */
+static WorkerConn *add_conn(int port, unsigned generation, int fd, int pool)
+{
+	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
+	memset(c, 0, sizeof(*c));
+	c->port = port;
+	c->generation = generation;
+	c->thread = Tcl_GetCurrentThread();
+	c->fd = fd;
+	c->pool = pool;
+	ss_lock();
+	c->next = conns;
+	conns = c;
+	ss_unlock();
+	return c;
+}
+
 static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generation, int registration_fd)
 {
 	static Tcl_ThreadDataKey exit_handler_key;
@@ -178,16 +195,7 @@ static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generati
 			posix_error(interp, "couldn't register with the socketserver server", errno);
 		return NULL;
 	}
-	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
-	memset(c, 0, sizeof(*c));
-	c->port = port;
-	c->generation = generation;
-	c->thread = Tcl_GetCurrentThread();
-	c->fd = fd;
-	ss_lock();
-	c->next = conns;
-	conns = c;
-	ss_unlock();
+	WorkerConn *c = add_conn(port, generation, fd, 0);
 	if (!*exit_handler_installed) {
 		Tcl_CreateThreadExitHandler(thread_exiting, NULL);
 		*exit_handler_installed = 1;
@@ -502,16 +510,6 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 	int ignored;
 	if (ss_ports_publish(port, -1) != 0 || ss_ports_lookup(port, &ignored, &generation) != port)
 		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "not enough memory");
-	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
-	memset(c, 0, sizeof(*c));
-	c->port = port;
-	c->generation = generation;
-	c->thread = Tcl_GetCurrentThread();
-	c->fd = fd;
-	c->pool = 1;
-	ss_lock();
-	c->next = conns;
-	conns = c;
-	ss_unlock();
+	add_conn(port, generation, fd, 1);
 	return TCL_OK;
 }
