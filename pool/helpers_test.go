@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"socketserver/internal/reporttest"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,37 +158,10 @@ const execWorker = `exec "$POOLTEST_BIN" -test.run='^TestPoolWorkerProcess$'`
 
 // --- pools --------------------------------------------------------------------------------
 
-type report struct {
-	msg  string
-	code []string
-}
+// recorder keeps what a server or pool reports (see internal/reporttest).
+type recorder = reporttest.Recorder
 
-// recorder is a Reporter that keeps every report for the test to wait on.
-type recorder struct{ reports chan report }
-
-func newRecorder() *recorder { return &recorder{reports: make(chan report, 100)} }
-
-func (r *recorder) report(msg string, code []string) { r.reports <- report{msg, code} }
-
-func (r *recorder) next(t *testing.T, within time.Duration) report {
-	t.Helper()
-	select {
-	case rep := <-r.reports:
-		return rep
-	case <-time.After(within):
-		t.Fatalf("no report within %v", within)
-		return report{}
-	}
-}
-
-func (r *recorder) assertNone(t *testing.T) {
-	t.Helper()
-	select {
-	case rep := <-r.reports:
-		t.Errorf("unexpected report %q %q", rep.msg, rep.code)
-	default:
-	}
-}
+var newRecorder = reporttest.New
 
 // testPool is a pool on a loopback server, both ended when the test ends (the pool first).
 type testPool struct {
@@ -205,7 +179,7 @@ func startPool(t *testing.T, change func(c *Config)) *testPool {
 	o := server.DefaultOptions(0)
 	o.MyAddr = "127.0.0.1"
 	rec := newRecorder()
-	srv, err := server.Listen(o, rec.report)
+	srv, err := server.Listen(o, rec.Report)
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
@@ -216,7 +190,7 @@ func startPool(t *testing.T, change func(c *Config)) *testPool {
 		Env:         []string{binEnv + "=" + os.Args[0], modeEnv + "=serve", "PATH=/usr/bin:/bin", noExitSleep},
 		LibraryDir:  "/nonexistent/lib",
 		StopTimeout: eventTimeout,
-		Report:      rec.report,
+		Report:      rec.Report,
 	}
 	if change != nil {
 		change(&cfg)

@@ -62,7 +62,7 @@ func TestPoolWorkersStartAndServe(t *testing.T) {
 	}, func() string {
 		return fmt.Sprintf("Info %+v, want Served as the clients saw %v", p.Info().Workers, seen)
 	})
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // What a worker is started with: `executable script args...`, its own pair as descriptor
@@ -167,7 +167,7 @@ func TestPoolRespawnsAKilledWorker(t *testing.T) {
 			t.Errorf("answered by %d, want one of %v", pid, after)
 		}
 	}
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // A worker program that exits at once is respawned with a growing delay; after 5 quick
@@ -178,13 +178,13 @@ func TestPoolGivesUpACrashLoopingSlot(t *testing.T) {
 		c.Workers = 1
 		c.Script = script(t, "crash.sh", "exit 3")
 	})
-	rep := p.rec.next(t, 3*eventTimeout)
+	rep := p.rec.Next(t, 3*eventTimeout)
 	elapsed := time.Since(start)
-	if want := []string{"SOCKETSERVER", "POOL", "CRASHLOOP", "pooltest"}; !slices.Equal(rep.code, want) {
-		t.Errorf("report code %q, want %q", rep.code, want)
+	if want := []string{"SOCKETSERVER", "POOL", "CRASHLOOP", "pooltest"}; !slices.Equal(rep.Code, want) {
+		t.Errorf("report code %q, want %q", rep.Code, want)
 	}
-	if !strings.Contains(rep.msg, "exit status 3") {
-		t.Errorf("report %q does not say how the worker last exited (exit status 3)", rep.msg)
+	if !strings.Contains(rep.Msg, "exit status 3") {
+		t.Errorf("report %q does not say how the worker last exited (exit status 3)", rep.Msg)
 	}
 	// 100+200+400+800 ms between the five exits.
 	if elapsed < 1500*time.Millisecond {
@@ -196,8 +196,8 @@ func TestPoolGivesUpACrashLoopingSlot(t *testing.T) {
 		t.Errorf("Respawns %d, want 4 (five starts)", info.Respawns)
 	}
 	select {
-	case rep := <-p.rec.reports:
-		t.Errorf("another report after giving up: %q %q", rep.msg, rep.code)
+	case rep := <-p.rec.Reports:
+		t.Errorf("another report after giving up: %q %q", rep.Msg, rep.Code)
 	case <-time.After(2 * quietPeriod):
 	}
 	if workers := p.Info().Workers; len(workers) != 0 {
@@ -237,7 +237,7 @@ func TestPoolReplacesWorkersAtMaxConnections(t *testing.T) {
 			t.Errorf("worker %d has served %d", w.PID, w.Served)
 		}
 	}
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // Reload replaces every worker, one at a time, while a client keeps sending requests: not
@@ -284,7 +284,7 @@ func TestPoolReloadReplacesEveryWorker(t *testing.T) {
 	if info.Respawns != 0 {
 		t.Errorf("Respawns %d after a reload, want 0: retired workers are not crashes", info.Respawns)
 	}
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // Stop lets a worker finish the connection it holds, then returns with every worker gone
@@ -368,7 +368,7 @@ func TestPoolStopsWithItsServer(t *testing.T) {
 	waitFor(t, func() bool { info := p.Info(); return info.Stopping && len(info.Workers) == 0 },
 		func() string { return fmt.Sprintf("pool %+v after its server closed", p.Info()) })
 	waitGone(t, workers...)
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // A worker that exits on its own (after one connection here) is respawned like any exit.
@@ -404,7 +404,7 @@ func TestPoolRespawnsAWorkerThatExits(t *testing.T) {
 func TestPoolStartErrors(t *testing.T) {
 	o := server.DefaultOptions(0)
 	o.MyAddr = "127.0.0.1"
-	srv, err := server.Listen(o, newRecorder().report)
+	srv, err := server.Listen(o, newRecorder().Report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestPoolStartErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Name, cfg.Server, cfg.Workers, cfg.StopTimeout = "bad", srv, 2, time.Second
-			cfg.Report = newRecorder().report
+			cfg.Report = newRecorder().Report
 			p, err := Start(cfg)
 			if err == nil {
 				p.Stop(time.Second)
@@ -484,10 +484,10 @@ func TestPoolReloadStopsWhenANewWorkerFails(t *testing.T) {
 	old := p.waitRunning(2)
 	fail("once")
 	p.Reload()
-	rep := p.rec.next(t, eventTimeout)
-	if want := []string{"SOCKETSERVER", "POOL", "RELOAD", "pooltest"}; !slices.Equal(rep.code, want) ||
-		!strings.Contains(rep.msg, "exited before it was ready") {
-		t.Errorf("report %q %q, want a RELOAD report saying the new worker exited before it was ready", rep.msg, rep.code)
+	rep := p.rec.Next(t, eventTimeout)
+	if want := []string{"SOCKETSERVER", "POOL", "RELOAD", "pooltest"}; !slices.Equal(rep.Code, want) ||
+		!strings.Contains(rep.Msg, "exited before it was ready") {
+		t.Errorf("report %q %q, want a RELOAD report saying the new worker exited before it was ready", rep.Msg, rep.Code)
 	}
 	waitFor(t, func() bool { return !p.Info().Reloading },
 		func() string { return "the reload did not end" })
@@ -502,7 +502,7 @@ func TestPoolReloadStopsWhenANewWorkerFails(t *testing.T) {
 			t.Errorf("answered by %d, want one of the old workers %v", pid, old)
 		}
 	}
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }
 
 // A slot given up after a crash loop starts afresh with the next reload.
@@ -513,9 +513,9 @@ func TestPoolReloadRestartsAGivenUpSlot(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	rep := p.rec.next(t, 3*eventTimeout)
-	if want := []string{"SOCKETSERVER", "POOL", "CRASHLOOP", "pooltest"}; !slices.Equal(rep.code, want) {
-		t.Fatalf("report %q %q, want %q", rep.msg, rep.code, want)
+	rep := p.rec.Next(t, 3*eventTimeout)
+	if want := []string{"SOCKETSERVER", "POOL", "CRASHLOOP", "pooltest"}; !slices.Equal(rep.Code, want) {
+		t.Fatalf("report %q %q, want %q", rep.Msg, rep.Code, want)
 	}
 	waitFor(t, func() bool { return len(p.Info().Workers) == 0 },
 		func() string { return fmt.Sprintf("pool %+v after giving up", p.Info()) })
@@ -527,5 +527,5 @@ func TestPoolReloadRestartsAGivenUpSlot(t *testing.T) {
 		t.Errorf("answered by %d, want the restarted worker %d", got, fresh)
 	}
 	waitFor(t, func() bool { return !p.Info().Reloading }, func() string { return "the reload did not end" })
-	p.rec.assertNone(t)
+	p.rec.AssertNone(t)
 }

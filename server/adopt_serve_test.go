@@ -75,7 +75,7 @@ func TestAdoptedSocketServesAnAddedWorker(t *testing.T) {
 			if worker.Served() != 2 {
 				t.Errorf("Served() = %d after 2 connections", worker.Served())
 			}
-			rec.assertNone(t)
+			rec.AssertNone(t)
 		})
 	}
 }
@@ -84,7 +84,7 @@ func TestAdoptedSocketServesAnAddedWorker(t *testing.T) {
 // it can be adopted.
 func TestAdoptAfterARefusal(t *testing.T) {
 	fd := boundTCP(t)
-	if s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().report); err == nil {
+	if s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().Report); err == nil {
 		s.Close()
 		t.Fatal("a socket that is not listening was adopted")
 	} else {

@@ -93,7 +93,7 @@ func TestAdoptRefusesUnsuitableDescriptors(t *testing.T) {
 			defer unix.Close(fd)
 			o := DefaultOptions(port)
 			o.FD = fd
-			s, err := Listen(o, newRecorder().report)
+			s, err := Listen(o, newRecorder().Report)
 			if s != nil {
 				s.Close()
 				t.Fatal("Listen adopted it")
@@ -114,7 +114,7 @@ func TestAdoptRefusesUnsuitableDescriptors(t *testing.T) {
 func TestAdoptTwiceIsRefused(t *testing.T) {
 	fd, _ := tcpListener(t)
 	listen(t, with(func(o *Options) { o.FD = fd }))
-	s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().report)
+	s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().Report)
 	if s != nil {
 		s.Close()
 		t.Fatal("a second server adopted the same socket")
@@ -137,7 +137,7 @@ func TestSystemdWithoutSockets(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := with(func(o *Options) { o.Systemd, o.ListenPID, o.ListenFDs = true, tc.pid, tc.listenFDs })
-			s, err := Listen(o, newRecorder().report)
+			s, err := Listen(o, newRecorder().Report)
 			if s != nil {
 				s.Close()
 				t.Fatal("Listen succeeded")

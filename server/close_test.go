@@ -42,7 +42,7 @@ func TestClose(t *testing.T) {
 		t.Errorf("reopened on port %d, want %d", again.Port(), port)
 	}
 	closeWithin(t, s)
-	rec.assertNone(t)
+	rec.AssertNone(t)
 }
 
 // Close does not wait for a worker or a client to do anything.

@@ -46,7 +46,7 @@ func TestEndToEnd(t *testing.T) {
 			conn2, peer2 := w.recvConn()
 			waitCounts(t, s, counts{Workers: 1, Accepted: 2, Dispatched: 2})
 			assertHandedOver(t, client2, conn2, peer2)
-			rec.assertNone(t)
+			rec.AssertNone(t)
 		})
 	}
 }
@@ -204,7 +204,7 @@ func TestWorkerSendingGarbageIsDisconnected(t *testing.T) {
 	}
 	w.assertServerGone()
 	waitCounts(t, s, counts{})
-	rec.assertNone(t)
+	rec.AssertNone(t)
 }
 
 // A registration that breaks the protocol is reported to the server's interpreter and
@@ -215,9 +215,9 @@ func TestBadRegistrationIsReported(t *testing.T) {
 	if _, err := unix.Write(registration, []byte("no descriptor here")); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	rep := rec.next(t)
-	if want := []string{"SOCKETSERVER", "PROTOCOL"}; len(rep.code) < 2 || !slices.Equal(rep.code[:2], want) {
-		t.Errorf("report code %q, want it to start with %q (message %q)", rep.code, want, rep.msg)
+	rep := rec.Next(t, eventTimeout)
+	if want := []string{"SOCKETSERVER", "PROTOCOL"}; len(rep.Code) < 2 || !slices.Equal(rep.Code[:2], want) {
+		t.Errorf("report code %q, want it to start with %q (message %q)", rep.Code, want, rep.Msg)
 	}
 	registerWorker(t, s)
 	waitCounts(t, s, counts{Workers: 1})

@@ -103,18 +103,18 @@ func TestAcceptOutOfDescriptorsPausesAndRecovers(t *testing.T) {
 	// The first failure is reported at once; the next report comes a second later and
 	// counts the failures in between. Pausing 10ms, 20ms, 40ms... makes at most six of them
 	// (fewer if the dispatcher is slow to wake); retrying without a pause makes thousands.
-	first, second := rec.next(t), rec.next(t)
+	first, second := rec.Next(t, eventTimeout), rec.Next(t, eventTimeout)
 	accepted := s.Info().Accepted
 	restore()
 
 	wantCode := []string{"SOCKETSERVER", "ACCEPT", "EMFILE", unix.EMFILE.Error()}
 	for _, rep := range []report{first, second} {
-		if !slices.Equal(rep.code, wantCode) || !strings.Contains(rep.msg, "; accepting again in ") {
-			t.Errorf("report %q %q, want code %q and a pause", rep.msg, rep.code, wantCode)
+		if !slices.Equal(rep.Code, wantCode) || !strings.Contains(rep.Msg, "; accepting again in ") {
+			t.Errorf("report %q %q, want code %q and a pause", rep.Msg, rep.Code, wantCode)
 		}
 	}
-	if missed := suppressedCount(t, second.msg); missed > 10 {
-		t.Errorf("%d failures in the second between reports, want a handful: %q", missed, second.msg)
+	if missed := suppressedCount(t, second.Msg); missed > 10 {
+		t.Errorf("%d failures in the second between reports, want a handful: %q", missed, second.Msg)
 	}
 	if accepted != 0 {
 		t.Errorf("accepted %d connections while out of descriptors", accepted)

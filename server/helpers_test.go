@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"socketserver/internal/reporttest"
 	"strconv"
 	"testing"
 	"time"
@@ -25,37 +26,12 @@ const quietPeriod = 300 * time.Millisecond
 
 // --- servers and reports -----------------------------------------------------------------
 
-type report struct {
-	msg  string
-	code []string
-}
+// recorder keeps what a server or pool reports (see internal/reporttest).
+type recorder = reporttest.Recorder
 
-// recorder is a Reporter that keeps every report for the test to wait on.
-type recorder struct{ reports chan report }
+type report = reporttest.Report
 
-func newRecorder() *recorder { return &recorder{reports: make(chan report, 1000)} }
-
-func (r *recorder) report(msg string, code []string) { r.reports <- report{msg, code} }
-
-func (r *recorder) next(t *testing.T) report {
-	t.Helper()
-	select {
-	case rep := <-r.reports:
-		return rep
-	case <-time.After(eventTimeout):
-		t.Fatalf("no report within %v", eventTimeout)
-		return report{}
-	}
-}
-
-func (r *recorder) assertNone(t *testing.T) {
-	t.Helper()
-	select {
-	case rep := <-r.reports:
-		t.Errorf("unexpected report %q %q", rep.msg, rep.code)
-	default:
-	}
-}
+var newRecorder = reporttest.New
 
 // loopback is the options of a server on 127.0.0.1 on a port the kernel picks.
 func loopback() Options {
@@ -68,7 +44,7 @@ func loopback() Options {
 func listen(t *testing.T, o Options) (*Server, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	s, err := Listen(o, rec.report)
+	s, err := Listen(o, rec.Report)
 	if err != nil {
 		t.Fatalf("Listen(%+v): %v", o, err)
 	}

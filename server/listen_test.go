@@ -22,7 +22,7 @@ func TestListenPortInUse(t *testing.T) {
 	o.Port = first.Port()
 
 	before := openFDCount(t)
-	s, err := Listen(o, newRecorder().report)
+	s, err := Listen(o, newRecorder().Report)
 	if s != nil {
 		s.Close()
 		t.Fatalf("a second Listen on port %d succeeded", o.Port)
@@ -46,7 +46,7 @@ func TestListenUnresolvableHost(t *testing.T) {
 	const host = "no.such.host.invalid"
 	o := loopback()
 	o.MyAddr = host
-	s, err := Listen(o, newRecorder().report)
+	s, err := Listen(o, newRecorder().Report)
 	if s != nil {
 		s.Close()
 		t.Fatalf("Listen on -myaddr %s succeeded", host)
@@ -105,7 +105,7 @@ func TestReusePortSharesThePort(t *testing.T) {
 	}
 
 	o.ReusePort = false
-	if s, err := Listen(o, newRecorder().report); err == nil {
+	if s, err := Listen(o, newRecorder().Report); err == nil {
 		s.Close()
 		t.Fatal("a server without ReusePort joined the shared port")
 	}

@@ -169,7 +169,7 @@ func TestListenRefusesConflictsBeforeAdopting(t *testing.T) {
 	} {
 		o := with(func(o *Options) { o.FD = fd })
 		set(&o)
-		if s, err := Listen(o, newRecorder().report); err == nil {
+		if s, err := Listen(o, newRecorder().Report); err == nil {
 			s.Close()
 			t.Fatalf("Listen(%+v) adopted descriptor %d", o, fd)
 		}

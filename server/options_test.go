@@ -71,7 +71,7 @@ func TestValidate(t *testing.T) {
 func TestListenRejectsBadOptions(t *testing.T) {
 	o := loopback()
 	o.Queue = -3
-	s, err := Listen(o, newRecorder().report)
+	s, err := Listen(o, newRecorder().Report)
 	if s != nil {
 		s.Close()
 	}

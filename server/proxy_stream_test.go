@@ -130,7 +130,7 @@ func TestProxyWorkerReadsExactlyWhatFollowsTheHeader(t *testing.T) {
 				}
 				exchange(t, conn, client, "reply")
 				waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
-				rec.assertNone(t)
+				rec.AssertNone(t)
 			})
 		}
 	}
@@ -180,9 +180,9 @@ func TestProxyMalformedHeadersAreRejectedAtOnce(t *testing.T) {
 // assertProxyReport waits for the report of a rejected header from a loopback client.
 func assertProxyReport(t *testing.T, rec *recorder) report {
 	t.Helper()
-	rep := rec.next(t)
-	if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.code, want) {
-		t.Errorf("report %q has code %q, want %q", rep.msg, rep.code, want)
+	rep := rec.Next(t, eventTimeout)
+	if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.Code, want) {
+		t.Errorf("report %q has code %q, want %q", rep.Msg, rep.Code, want)
 	}
 	return rep
 }
@@ -216,8 +216,8 @@ func TestProxyTricklingHeaderMissesItsDeadline(t *testing.T) {
 		t.Errorf("closed %v after connecting, want at the %v deadline", elapsed, timeout)
 	}
 	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: 1, Rejected: 1})
-	if rep := assertProxyReport(t, rec); !strings.Contains(rep.msg, "no complete PROXY header within 200ms") {
-		t.Errorf("report %q does not name the timeout", rep.msg)
+	if rep := assertProxyReport(t, rec); !strings.Contains(rep.Msg, "no complete PROXY header within 200ms") {
+		t.Errorf("report %q does not name the timeout", rep.Msg)
 	}
 	w.assertNothingYet()
 }
@@ -267,7 +267,7 @@ func TestProxySlowHeadersDoNotBlockOthers(t *testing.T) {
 		expectRead(t, conn, "slow")
 	}
 	waitCounts(t, s, counts{Workers: 1, Accepted: 4, Dispatched: 4})
-	rec.assertNone(t)
+	rec.AssertNone(t)
 }
 
 // cpuTime is the CPU time this process has used, user and system.
@@ -342,7 +342,7 @@ func TestProxyPendingHeaderDoesNotSpin(t *testing.T) {
 				t.Errorf("peer %v, want the header's 127.0.0.9:4321", peer)
 			}
 			expectRead(t, conn, "data")
-			rec.assertNone(t)
+			rec.AssertNone(t)
 		})
 	}
 }

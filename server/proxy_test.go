@@ -67,9 +67,9 @@ func TestProxyIncompleteHeaderIsRejected(t *testing.T) {
 			tc.send(t, bad)
 			assertClosedByServer(t, bad)
 			waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: 1, Rejected: 1})
-			rep := rec.next(t)
-			if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.code, want) {
-				t.Errorf("report %q code %q, want code %q", rep.msg, rep.code, want)
+			rep := rec.Next(t, eventTimeout)
+			if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.Code, want) {
+				t.Errorf("report %q code %q, want code %q", rep.Msg, rep.Code, want)
 			}
 			w.assertNothingYet()
 
@@ -124,8 +124,8 @@ func TestProxyRejectionReportsAreRateLimited(t *testing.T) {
 	}
 	allowed := 1 + int(time.Since(start)/time.Second)
 	reports := 0
-	for len(rec.reports) > 0 {
-		<-rec.reports
+	for len(rec.Reports) > 0 {
+		<-rec.Reports
 		reports++
 	}
 	if reports < 1 || reports > allowed {
