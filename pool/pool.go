@@ -14,6 +14,7 @@
 package pool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -89,7 +90,7 @@ type member struct {
 
 // Start starts the pool's workers.
 func Start(cfg Config) (*Pool, error) {
-	if _, err := os.Stat(cfg.Script); err != nil {
+	if err := readable(cfg.Script); err != nil {
 		return nil, &server.Error{Msg: fmt.Sprintf("couldn't read worker script \"%s\": %v", cfg.Script, err),
 			Code: []string{"SOCKETSERVER", "BADVALUE", "-script", cfg.Script}}
 	}
@@ -105,6 +106,20 @@ func Start(cfg Config) (*Pool, error) {
 		p.Stop(cfg.StopTimeout)
 	}()
 	return p, nil
+}
+
+// readable checks, as this process, that the worker script is a file it can read: every
+// worker would fail on it otherwise, and the pool report a crash loop a second later.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	return nil
 }
 
 // environment is the worker's: the Tcl process's own, with the worker's descriptor and

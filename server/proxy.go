@@ -96,8 +96,8 @@ func (d *dispatcher) unwatchHeader(h *awaitingHeader) {
 
 func (d *dispatcher) rejectHeader(h *awaitingHeader, why string) {
 	d.unwatchHeader(h)
+	d.s.stats.rejected.Add(1) // before the close, so a client that sees it sees the count
 	forksafe.Close(h.c.fd)
-	d.s.stats.rejected.Add(1)
 	if missed, ok := d.proxyReports.allow(time.Now()); ok {
 		d.s.report(fmt.Sprintf("socketserver port %d: rejected a connection from %s: %s%s",
 			d.s.port, forksafe.FormatIP(h.c.peer.Addr()), why, missedNote(missed)),

@@ -328,3 +328,119 @@ proc t::anonymize {value args} {
     }
     return $value
 }
+
+# --- added for pool.test, restart.test, proxy.test, prefork.test ---------------------------
+
+# t::load port ?concurrency? ?ms?: a client load on port from this process, run by its event
+# loop (it goes on while a test waits in t::send, t::expect, t::until...): concurrency
+# connections at a time, each a fresh connection that sends one line and expects one line
+# back within ms. Returns a handle for t::loadstop.
+proc t::load {port {concurrency 1} {ms 5000}} {
+    set h load[incr ::t::loadSeq]
+    set ::t::loads($h) [dict create port $port ms $ms running 1 active 0 ok 0 failed 0 \
+        errors {} replies {}]
+    for {set i 0} {$i < $concurrency} {incr i} { t::LoadNext $h }
+    return $h
+}
+
+proc t::LoadNext {h} {
+    if {![dict get $::t::loads($h) running]} return
+    dict incr ::t::loads($h) active
+    set start [clock milliseconds]
+    if {[catch {socket 127.0.0.1 [dict get $::t::loads($h) port]} s]} {
+        t::LoadDone $h "" $start error "connect: $s"
+        return
+    }
+    if {[catch {fconfigure $s -buffering line -blocking 0; puts $s load} err]} {
+        t::LoadDone $h $s $start error "send: $err"
+        return
+    }
+    set timer [after [dict get $::t::loads($h) ms] [list t::LoadDone $h $s $start error timeout]]
+    fileevent $s readable [list t::LoadRead $h $s $start $timer]
+}
+
+proc t::LoadRead {h s start timer} {
+    if {[catch {gets $s line} n]} {
+        set result [list error "receive: $n"]
+    } elseif {$n >= 0} {
+        set result [list ok $line]
+    } elseif {[eof $s]} {
+        set result [list error eof]
+    } else {
+        return
+    }
+    after cancel $timer
+    t::LoadDone $h $s $start {*}$result
+}
+
+proc t::LoadDone {h s start status detail} {
+    if {$s ne ""} { catch {close $s} }
+    dict incr ::t::loads($h) active -1
+    if {$status eq "ok"} {
+        dict incr ::t::loads($h) ok
+        dict lappend ::t::loads($h) replies [list $start [lindex $detail 0]]
+    } else {
+        dict incr ::t::loads($h) failed
+        dict lappend ::t::loads($h) errors [list $start $detail]
+    }
+    after 0 [list t::LoadNext $h]
+}
+
+# t::loadstop h ?ms?: stops the load, waits (at most ms) for its connections to finish, and
+# returns a dict: ok (replies), failed (connections that were refused, reset, closed without
+# a reply or timed out), errors (a list of {startms message}) and replies (a list of
+# {startms pid}: each reply's first word, with the time its connection was opened).
+proc t::loadstop {h {ms 10000}} {
+    dict set ::t::loads($h) running 0
+    t::until {[dict get $::t::loads($h) active] == 0} $ms "the load's last connections"
+    set result [dict remove $::t::loads($h) running active port ms]
+    unset ::t::loads($h)
+    return $result
+}
+
+# t::freeport: a TCP port on 127.0.0.1 that was free a moment ago.
+proc t::freeport {} {
+    set s [socket -server {} -myaddr 127.0.0.1 0]
+    set port [lindex [fconfigure $s -sockname] 2]
+    close $s
+    return $port
+}
+
+# t::listening port: whether some socket listens on TCP port (IPv4 or IPv6), from /proc/net.
+proc t::listening {port} {
+    foreach table {/proc/net/tcp /proc/net/tcp6} {
+        if {[catch {open $table} f]} continue
+        set lines [lrange [split [read $f] \n] 1 end]
+        close $f
+        foreach line $lines {
+            if {[llength $line] < 4} continue
+            if {[lindex $line 3] eq "0A" && [scan [lindex [split [lindex $line 1] :] end] %x] == $port} {
+                return 1
+            }
+        }
+    }
+    return 0
+}
+
+# t::stopkeeping pid keep: as t::stop, but the processes in the list keep (PIDs of processes
+# the server started that must outlive it, such as the new server of a hot restart) are
+# spared; the caller ends them.
+proc t::stopkeeping {pid keep} {
+    set f [dict get $::t::servers $pid]
+    dict unset ::t::servers $pid
+    set children [t::children $pid]
+    fconfigure $f -blocking 1
+    catch {puts $f exit; flush $f}
+    set deadline [expr {[clock milliseconds] + 10000}]
+    while {[t::alive $pid] && [clock milliseconds] < $deadline} {
+        set ::t::tick 0; after 20 {set ::t::tick 1}; vwait ::t::tick
+    }
+    if {[t::alive $pid]} { catch {exec kill -9 $pid} }
+    dict for {child start} $children {
+        if {$child ni $keep && [t::alive $child] && [t::starttime $child] eq $start} {
+            catch {exec kill -9 $child}
+        }
+    }
+    fconfigure $f -blocking 0
+    catch {close $f}
+}

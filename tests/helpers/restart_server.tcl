@@ -1,0 +1,66 @@
+# restart_server.tcl: a server that adopts listening sockets it was given: the new server of
+# a hot restart (started by ::socketserver::socket handoff), or one started by a systemd-style
+# launcher (systemd-socket-activate).
+#   tclsh restart_server.tcl ?-adopt systemd|fd? ?-port ports? ?-workers n? ?-watchdog ms?
+# -adopt systemd: ::socketserver::socket server -systemd 1 ?p?; -adopt fd: server -fd 3 ?p?,
+# once for each port of the list -port (once without a port if it is not given). Then it
+# forks n workers per port with ::socketserver::prefork (handler: one line in, "PID line"
+# out, close, ask again on the same port) and prints one line on stdout:
+#   ready PORTS PID LISTEN_PID LISTEN_FDS {WORKER PIDS} {INHERITED}
+# where INHERITED lists, as fd target pairs, the sockets and anon_inode descriptors (epoll,
+# eventfd...) the process had when it started (before loading socketserver);
+# or, if adopting failed: failed PID {message} {errorcode}, and exits 1. It reads no stdin (it
+# may share it with the server that started it); it exits after -watchdog ms (default
+# 60000) or when killed, and its workers exit when it is gone.
+# The sockets and other kernel objects (epoll, eventfd...) it was started with: fd target ...
+set inherited {}
+foreach f [lsort -dictionary [glob -nocomplain /proc/self/fd/*]] {
+    if {![catch {file readlink $f} target] && [regexp {^(socket|anon_inode):} $target]} {
+        lappend inherited [file tail $f] $target
+    }
+}
+package require Tclx ;# before the handler is defined: TclX has a command of its own, echo
+lappend auto_path $env(SOCKETSERVER_BUILD)
+package require socketserver
+fconfigure stdout -buffering line
+
+array set opt {-adopt systemd -port "" -workers 2 -watchdog 60000}
+array set opt $argv
+proc bgerror {message} { puts [list bgerror [pid] $message $::errorCode] }
+
+proc reply {myport chan ip port} {
+    gets $chan line
+    puts $chan "[pid] $line"
+    close $chan
+    ::socketserver::socket client -port $myport [list reply $myport]
+}
+
+set ports {}
+foreach p [expr {$opt(-port) eq "" ? [list {}] : $opt(-port)}] {
+    set call [list ::socketserver::socket server]
+    switch -- $opt(-adopt) {
+        systemd { lappend call -systemd 1 }
+        fd { lappend call -fd 3 }
+        default { error "bad -adopt $opt(-adopt)" }
+    }
+    if {$p ne ""} { lappend call $p }
+    if {[catch $call port options]} {
+        puts [list failed [pid] $port [dict get $options -errorcode]]
+        exit 1
+    }
+    lappend ports $port
+}
+set workers {}
+foreach port $ports {
+    lappend workers {*}[::socketserver::prefork $opt(-workers) [list reply $port] -port $port]
+}
+set port $ports
+foreach var {LISTEN_PID LISTEN_FDS} {
+    set $var [expr {[info exists env($var)] ? $env($var) : "-"}]
+}
+puts [list ready $port [pid] $LISTEN_PID $LISTEN_FDS $workers $inherited]
+after $opt(-watchdog) {
+    foreach w $::workers { catch {kill KILL $w} }
+    exit 2
+}
+vwait forever
