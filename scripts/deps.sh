@@ -30,7 +30,7 @@ case $need in
 test) want haproxy command -v haproxy ;; # PROXY protocol tests put a real HAProxy in front
 esac
 case $need in
-bench) want strace command -v strace ;;
+test|bench) want strace command -v strace ;; # dispatch tests and the syscall count trace
 esac
 
 if [ -n "$missing_other" ]; then
