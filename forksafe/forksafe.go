@@ -16,10 +16,6 @@ import (
 	"unsafe"
 )
 
-// Forked reports whether this process was forked, without exec, from one that had loaded
-// the library. Such a process must never call into Go; C callers check ss_forked directly.
-func Forked() bool { return C.ss_forked() != 0 }
-
 // NoteGoSignals records the signal handlers the Go runtime installed, so a forked child can
 // put back what was there before.
 func NoteGoSignals() { C.ss_signals_note_go() }

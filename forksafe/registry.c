@@ -133,7 +133,6 @@ int ss_adopt(int fd)
 	return ss_finish_create(fd);
 }
 
-int ss_server_recv_register_locked(int registration_fd, int32_t *pid);
 
 int ss_close(int fd)
 {

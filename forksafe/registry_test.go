@@ -201,13 +201,6 @@ func TestCloseReportsErrors(t *testing.T) {
 	}
 }
 
-// The test process loaded the package but was not forked from a process that had.
-func TestForkedIsFalseInTheLoadingProcess(t *testing.T) {
-	if forksafe.Forked() {
-		t.Fatal("Forked() is true in the process that loaded the package")
-	}
-}
-
 // acceptOne returns a connection accepted with forksafe.Accept on a loopback listener.
 func acceptOne(t *testing.T) int {
 	listener, err := forksafe.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
