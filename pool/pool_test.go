@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"socketserver/server"
 )
 
@@ -89,15 +87,10 @@ mv "$out.tmp" "$out"
 		t.Errorf("SOCKETSERVER_WORKER, TCLLIBPATH, arguments = %q, want %q", lines, want)
 	}
 
-	// What the worker program inherited, less what every child of this process inherits
-	// (see spawn's TestStartDoesNotLeakInheritableDescriptors).
-	leaked := inheritable(t)
+	// What the worker program inherited: exactly its standard descriptors and its pair.
 	var fds []string
 	for _, line := range readLines(t, filepath.Join(out, strconv.Itoa(pid)+".fds")) {
 		fd, target, _ := strings.Cut(line, " ")
-		if n, _ := strconv.Atoi(fd); n > 3 && leaked[fd] {
-			continue
-		}
 		fds = append(fds, fd)
 		if fd == "3" && !strings.HasPrefix(target, "socket:") {
 			t.Errorf("descriptor 3 is %q, want a socket (the worker's pair)", target)
@@ -119,27 +112,6 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatalf("the worker recorded nothing: %v", err)
 	}
 	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-}
-
-// inheritable lists this process's descriptors without close-on-exec: any child inherits
-// them (a limitation of spawn tested there), so they are not the pool's doing.
-func inheritable(t *testing.T) map[string]bool {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := map[string]bool{}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
-			found[e.Name()] = true
-		}
-	}
-	return found
 }
 
 // A worker killed outright is respawned in its slot (a new pid, counted in Respawns), the

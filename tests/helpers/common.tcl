@@ -147,24 +147,9 @@ proc t::send {pid script {ms 10000}} {
 }
 
 # t::stop pid: closes the server's stdin; it kills the workers it forked and exits. Then
-# waits (bounded) for it, and kills it by PID if it did not go.
-proc t::stop {pid} {
-    set f [dict get $::t::servers $pid]
-    dict unset ::t::servers $pid
-    set children [t::children $pid]
-    fconfigure $f -blocking 1
-    catch {puts $f exit; flush $f}
-    set deadline [expr {[clock milliseconds] + 10000}]
-    while {[t::alive $pid] && [clock milliseconds] < $deadline} {
-        set ::t::tick 0; after 20 {set ::t::tick 1}; vwait ::t::tick
-    }
-    if {[t::alive $pid]} { catch {exec kill -9 $pid} }
-    # Workers it forked that it did not take with it (it was killed, say): they go too.
-    dict for {child start} $children {
-        if {[t::alive $child] && [t::starttime $child] eq $start} { catch {exec kill -9 $child} }
-    }
-    catch {close $f}
-}
+# waits (bounded) for it, and kills it by PID if it did not go, with any worker it forked
+# that it did not take with it (it was killed, say).
+proc t::stop {pid} { t::stopkeeping $pid {} }
 
 # t::children pid: a process's children, as a dict PID -> start time (to tell a PID reused
 # later from the child).
