@@ -16,6 +16,6 @@ int Socketserver_SafeInit(Tcl_Interp *interp)
 	Tcl_SetObjResult(interp, Tcl_NewStringObj(
 		"socketserver cannot be loaded into a safe interpreter: it listens on TCP ports "
 		"and passes connections between processes", -1));
-	Tcl_SetErrorCode(interp, "SOCKETSERVER UNSAFE", NULL);
+	Tcl_SetErrorCode(interp, "SOCKETSERVER", "UNSAFE", NULL);
 	return TCL_ERROR;
 }
