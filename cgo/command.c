@@ -80,7 +80,7 @@ int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideIn
 	return TCL_OK;
 }
 
-static int no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
+int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
 {
 	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
 	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
@@ -176,14 +176,13 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	return TCL_OK;
 }
 
-/* A served port: anything else, 0 included, is no server's. */
-static int port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
+int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 {
 	Tcl_WideInt wide;
 	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
 	if (wide < 1 || wide > 65535)
-		return no_server_error(interp, wide);
+		return ss_no_server_error(interp, wide);
 	*port = (int)wide;
 	return TCL_OK;
 }
@@ -195,10 +194,10 @@ static int close_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_WrongNumArgs(interp, 2, objv, "port");
 		return TCL_ERROR;
 	}
-	if (port_arg(interp, objv[2], &port) != TCL_OK)
+	if (ss_port_arg(interp, objv[2], &port) != TCL_OK)
 		return TCL_ERROR;
 	if (ssServerClose(port) != 0)
-		return no_server_error(interp, port);
+		return ss_no_server_error(interp, port);
 	return TCL_OK;
 }
 
@@ -226,10 +225,10 @@ static int info_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	}
 	int port = 0;
 	struct ss_info info;
-	if (port_arg(interp, objv[2], &port) != TCL_OK)
+	if (ss_port_arg(interp, objv[2], &port) != TCL_OK)
 		return TCL_ERROR;
 	if (ssServerInfo(port, &info) != 0)
-		return no_server_error(interp, port);
+		return ss_no_server_error(interp, port);
 	Tcl_Obj *dict = Tcl_NewDictObj();
 	dict_put(dict, "port", info.port);
 	dict_put(dict, "backlog", info.backlog);
@@ -253,7 +252,7 @@ static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_WrongNumArgs(interp, 2, objv, "port command ?arg ...?");
 		return TCL_ERROR;
 	}
-	if (port_arg(interp, objv[2], &port) != TCL_OK)
+	if (ss_port_arg(interp, objv[2], &port) != TCL_OK)
 		return TCL_ERROR;
 	int argc = objc - 3;
 	const char **argv = (const char **)ckalloc(sizeof(char *) * (size_t)argc);
@@ -265,7 +264,7 @@ static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	int pid = ssHandoff(port, argc, (char **)argv, environ, &errnum, &message, &errorcode);
 	ckfree((char *)argv);
 	if (pid == 0)
-		return no_server_error(interp, port);
+		return ss_no_server_error(interp, port);
 	if (pid < 0) {
 		if (errnum != 0) {
 			Tcl_SetErrno(errnum);

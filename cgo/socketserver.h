@@ -31,6 +31,13 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 int ss_forked_error(Tcl_Interp *interp, const char *command);
 
+/* {SOCKETSERVER NOSERVER port}: no server of this process on port. Returns TCL_ERROR. */
+int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
+
+/* Reads a port this process may serve (1-65535); any other number, 0 included, is no
+ * server's. */
+int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
+
 /* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
 int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide);
 

@@ -358,17 +358,10 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 	*port = 0; /* no -port: the first server port */
 	if (objc == 5) {
 		int option;
-		Tcl_WideInt wide;
 		if (Tcl_GetIndexFromObj(interp, objv[2], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
-		if (ss_get_wide(interp, objv[3], &wide) != TCL_OK)
+		if (ss_port_arg(interp, objv[3], port) != TCL_OK)
 			return TCL_ERROR;
-		if (wide < 1 || wide > 65535) {
-			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %s", Tcl_GetString(objv[3])));
-			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %s", Tcl_GetString(objv[3])));
-			return TCL_ERROR;
-		}
-		*port = (int)wide;
 	} else if (objc != 3) {
 		Tcl_WrongNumArgs(interp, 2, objv, "?-port port? handler");
 		return TCL_ERROR;
@@ -391,11 +384,8 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		return TCL_ERROR;
 	int port = ss_ports_lookup(asked, &registration_fd, &generation);
 	if (port == 0) {
-		if (asked != 0) {
-			Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %d", asked));
-			Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %d", asked));
-			return TCL_ERROR;
-		}
+		if (asked != 0)
+			return ss_no_server_error(interp, asked);
 		return ss_error(interp, "SOCKETSERVER NOSERVER",
 		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
 	}
