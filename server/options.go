@@ -72,6 +72,40 @@ func badValue(what string, value int64, must string) *Error {
 	}
 }
 
+// numberRule is the range a numeric option must be in, and how an error says so. One rule
+// serves both Apply (the caller's wide numbers) and Validate (an Options built in Go).
+type numberRule struct {
+	what   string
+	lo, hi int64
+	must   string
+}
+
+// Every range fits an int32: what listen(2) and the C side take.
+var (
+	portRule         = numberRule{"port", 0, 65535, "an integer from 0 to 65535"}
+	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "a non-negative integer"}
+	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "a non-negative integer"}
+	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a positive number of milliseconds"}
+	fdRule           = numberRule{"-fd", 0, math.MaxInt32, "a descriptor number"}
+)
+
+func (r numberRule) check(v int64) error {
+	if v < r.lo || v > r.hi {
+		return badValue(r.what, v, r.must)
+	}
+	return nil
+}
+
+// firstError returns the first of errs that is not nil.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Wide is what the Tcl layer read: the numbers as the caller wrote them, before any range
 // check, so that an error names the value given rather than one wrapped to fit an int.
 type Wide struct {
@@ -79,36 +113,18 @@ type Wide struct {
 	FDGiven                                  bool
 }
 
-// Apply checks w's ranges and sets them on o: port 0-65535, -backlog and -queue from 0,
-// -proxytimeout from 1 ms, all within an int32 (what listen(2) and the C side take).
+// Apply checks w's ranges and sets them on o.
 func (o *Options) Apply(w Wide) error {
-	check := func(what string, v, lo int64, must string) error {
-		if v < lo || v > math.MaxInt32 {
-			return badValue(what, v, must)
-		}
-		return nil
+	err := firstError(portRule.check(w.Port), backlogRule.check(w.Backlog), queueRule.check(w.Queue),
+		proxyTimeoutRule.check(w.ProxyTimeoutMs))
+	if err == nil && w.FDGiven {
+		err = fdRule.check(w.FD)
 	}
-	if w.Port < 0 || w.Port > 65535 {
-		return badValue("port", w.Port, "an integer from 0 to 65535")
-	}
-	for _, c := range []struct {
-		what  string
-		v, lo int64
-		must  string
-	}{
-		{"-backlog", w.Backlog, 0, "a non-negative integer"},
-		{"-queue", w.Queue, 0, "a non-negative integer"},
-		{"-proxytimeout", w.ProxyTimeoutMs, 1, "a positive number of milliseconds"},
-	} {
-		if err := check(c.what, c.v, c.lo, c.must); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	o.FD = -1
 	if w.FDGiven {
-		if err := check("-fd", w.FD, 0, "a descriptor number"); err != nil {
-			return err
-		}
 		o.FD = int(w.FD)
 	}
 	o.Port, o.Backlog, o.Queue = int(w.Port), int(w.Backlog), int(w.Queue)
@@ -116,17 +132,14 @@ func (o *Options) Apply(w Wide) error {
 	return nil
 }
 
-// Validate checks the ranges the Tcl layer cannot know.
+// Validate checks the ranges, and the combinations the Tcl layer cannot know.
 func (o Options) Validate() error {
+	err := firstError(portRule.check(int64(o.Port)), backlogRule.check(int64(o.Backlog)),
+		queueRule.check(int64(o.Queue)), proxyTimeoutRule.check(int64(o.ProxyTimeout/time.Millisecond)))
+	if err != nil {
+		return err
+	}
 	switch {
-	case o.Port < 0 || o.Port > 65535:
-		return badValue("port", int64(o.Port), "an integer from 0 to 65535")
-	case o.Backlog < 0:
-		return badValue("-backlog", int64(o.Backlog), "a non-negative integer")
-	case o.Queue < 0:
-		return badValue("-queue", int64(o.Queue), "a non-negative integer")
-	case o.ProxyTimeout <= 0:
-		return badValue("-proxytimeout", int64(o.ProxyTimeout/time.Millisecond), "a positive number of milliseconds")
 	case o.FD >= 0 && o.Systemd:
 		return conflict("-fd", "-systemd")
 	case o.adopting() && o.MyAddr != "":
