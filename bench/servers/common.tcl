@@ -72,3 +72,17 @@ proc bench::wait_for {condition timeout_ms what} {
 proc bench::report_error {message} {
     puts stderr "[pid]: $message"
 }
+
+# bench::echo_line chan: answers one line of the echo protocol with "PID line". Returns 1
+# while the connection may carry more lines, 0 once it should be closed (end of file, or
+# an error, which is reported).
+proc bench::echo_line {chan} {
+    if {[catch {
+        set n [gets $chan line]
+        if {$n >= 0} { puts $chan "[pid] $line" }
+    } message]} {
+        bench::report_error $message
+        return 0
+    }
+    return [expr {$n >= 0}]
+}

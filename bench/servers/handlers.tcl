@@ -16,9 +16,7 @@ proc event_oneshot {chan ip port} {
     fileevent $chan readable [list event_oneshot_read $chan]
 }
 proc event_oneshot_read {chan} {
-    if {[catch {
-        if {[gets $chan line] >= 0} { puts $chan "[pid] $line" }
-    } message]} { bench::report_error $message }
+    bench::echo_line $chan
     catch {close $chan}
     ::socketserver::socket client event_oneshot
 }
@@ -28,14 +26,7 @@ proc event_persistent {chan ip port} {
     fileevent $chan readable [list event_persistent_read $chan]
 }
 proc event_persistent_read {chan} {
-    if {[catch {
-        set n [gets $chan line]
-        if {$n >= 0} { puts $chan "[pid] $line" }
-    } message]} {
-        bench::report_error $message
-    } elseif {$n >= 0} {
-        return
-    }
+    if {[bench::echo_line $chan]} { return }
     catch {close $chan}
     ::socketserver::socket client event_persistent
 }

@@ -11,20 +11,11 @@ proc accept {chan ip port} {
     fileevent $chan readable [list read_$::opt(-mode) $chan]
 }
 proc read_oneshot {chan} {
-    if {[catch {
-        if {[gets $chan line] >= 0} { puts $chan "[pid] $line" }
-    } message]} { bench::report_error $message }
+    bench::echo_line $chan
     catch {close $chan}
 }
 proc read_persistent {chan} {
-    if {[catch {
-        set n [gets $chan line]
-        if {$n >= 0} { puts $chan "[pid] $line" }
-    } message]} {
-        bench::report_error $message
-    } elseif {$n >= 0} {
-        return
-    }
+    if {[bench::echo_line $chan]} { return }
     catch {close $chan}
 }
 
