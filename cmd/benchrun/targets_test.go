@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func resultsWith(rows map[rowKey]sample, sc *syscallReport) *results {
@@ -75,5 +77,67 @@ func TestEvaluateTargetsMissingRows(t *testing.T) {
 		if !strings.Contains(tr.String(), "not measured in this run") {
 			t.Errorf("target %d reads %q", i, tr)
 		}
+	}
+}
+
+// The original's targets take the worst row of those each covers, and are left out
+// without an original.
+func TestOriginalTargets(t *testing.T) {
+	key := func(kind serverKind, v variant, workers, c int) rowKey {
+		mode := modeOneshot
+		if kind == httpdWorkers || kind == httpdSingle {
+			mode = modeHTTP
+		}
+		return rowKey{member{kind, v}, mode, workers, c}
+	}
+	orig, q8 := variant{original: true}, variant{options: "-queue 8"}
+	measured := func(rate, p99us float64, serverMs, serverCS int64) sample {
+		return sample{connsPerSec: rate, p99us: p99us, connections: 1000, measured: true,
+			server: usage{cpu: time.Duration(serverMs) * time.Millisecond, switches: serverCS}}
+	}
+	res := resultsWith(map[rowKey]sample{
+		key(ssEvent, variant{}, 2, 8):       measured(950, 1000, 12, 300),
+		key(ssEvent, orig, 2, 8):            measured(1000, 1100, 10, 400),
+		key(ssEvent, variant{}, 2, 1):       measured(100, 5000, 30, 600), // c=1: only in (h), (i), (j)
+		key(ssEvent, orig, 2, 1):            measured(1000, 1000, 10, 400),
+		key(ssImmediate, variant{}, 4, 32):  measured(1100, 900, 11, 200),
+		key(ssImmediate, orig, 4, 32):       measured(1000, 1000, 10, 400),
+		key(ssImmediate, q8, 4, 32):         measured(1200, 900, 11, 200),
+		key(httpdWorkers, variant{}, 2, 16): {connsPerSec: 1500, errors: 1},
+		key(httpdWorkers, orig, 2, 16):      {connsPerSec: 1000},
+		key(httpdSingle, variant{}, 2, 16):  {connsPerSec: 1000},
+	}, nil)
+	if got := originalTargets(res); got != nil {
+		t.Errorf("without an original: %v", got)
+	}
+	res.cfg.original, res.cfg.variants = "/orig", []string{"-queue 8"}
+	want := []struct {
+		value float64
+		met   bool
+		rows  int
+	}{
+		{0.95, true, 2}, // (e) c=8 and c=32
+		{1.1, true, 1},  // (f) 4 workers
+		{1.2, true, 1},  // (g) -queue 8
+		{3.0, false, 3}, // (h) server CPU, c=1 the worst
+		{0.6, false, 3}, // (i) server switches per connection
+		{5.0, false, 3}, // (j) p99
+		{1.5, true, 1},  // (k) HTTP vs original
+		{1.5, true, 1},  // (l) HTTP vs single
+		{1, false, 1},   // (m) failed requests
+	}
+	got := originalTargets(res)
+	if len(got) != len(want) {
+		t.Fatalf("%d targets, want %d: %v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if !g.measured || g.met() != w.met || math.Abs(g.value-w.value) > 1e-9 ||
+			!strings.HasPrefix(g.detail, fmt.Sprintf("%d rows;", w.rows)) {
+			t.Errorf("target %d: %s; want value %v, met %v, %d rows", i, g, w.value, w.met, w.rows)
+		}
+	}
+	if !strings.Contains(got[3].detail, "worst: socketserver event, 2 workers, c=1") {
+		t.Errorf("(h) names the wrong row: %s", got[3])
 	}
 }
