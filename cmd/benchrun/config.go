@@ -21,6 +21,7 @@ type config struct {
 	ab          string
 	original    string   // the C original's package directory; "" compares nothing
 	variants    []string // more `socket server` options, each a variant of the socketserver rows
+	notes       []string // -note lines, for the report
 	logdir      string   // servers' stderr, one file per server started
 	out         string   // BENCHMARKS.md; "" writes nothing
 	command     string   // how the run was started, for the record
@@ -70,6 +71,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.logdir, "logdir", "", "where servers' stderr goes (default BUILD/benchlogs)")
 	fs.StringVar(&cfg.out, "out", "BENCHMARKS.md", `file whose results section the run replaces ("" for none)`)
 	fs.StringVar(&cfg.command, "command", "", "the command that started this run, recorded in -out")
+	fs.Func("note", "a line for the report's notes (repeatable), e.g. on the machine's state", func(s string) error {
+		cfg.notes = append(cfg.notes, s)
+		return nil
+	})
 	fs.BoolVar(&cfg.quick, "quick", false, "one short configuration per server (a smoke test, under a minute)")
 	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "length of each sockbench run")
 	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of each configuration; the table shows medians")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,7 +24,7 @@ type bench struct {
 }
 
 func (b *bench) runAll(ctx context.Context, plan []instance) *results {
-	res := &results{cfg: b.cfg, date: time.Now()}
+	res := &results{cfg: b.cfg, date: time.Now(), notes: slices.Clone(b.cfg.notes)}
 	res.nproc, res.kernel = environment(ctx)
 	b.total, _, _ = estimate(b.cfg, plan)
 	for _, in := range plan {
@@ -127,9 +128,9 @@ func (b *bench) measure(ctx context.Context, srv *server, key rowKey) (sample, e
 			duration: b.cfg.duration, timeout: b.cfg.opTimeout}
 		var rep sockbenchReport
 		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
-		if err == nil && rep.errorRate() > maxErrorRate {
+		if err == nil && rep.ErrorRate() > maxErrorRate {
 			err = fmt.Errorf("errors on %.1f%% of connections (%d errors, %d connections): %s",
-				100*rep.errorRate(), rep.ErrorsTotal, rep.Connections, rep.errorSummary())
+				100*rep.ErrorRate(), rep.ErrorsTotal, rep.Connections, rep.ErrorSummary())
 		}
 		expected := 1
 		if key.kind.multiProcess() {

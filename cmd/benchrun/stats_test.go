@@ -65,16 +65,3 @@ func TestRowSummary(t *testing.T) {
 		t.Errorf("summary = %+v, want %+v", s, want)
 	}
 }
-
-func TestErrorRate(t *testing.T) {
-	rep := sockbenchReport{Connections: 990, ErrorsTotal: 20, Errors: map[string]int64{"dial_refused": 10, "conn_reset": 10}}
-	if got := rep.errorRate(); got != 0.02 {
-		t.Errorf("errorRate = %v, want 0.02", got)
-	}
-	if got := (sockbenchReport{}).errorRate(); got != 1 {
-		t.Errorf("no attempt at all: errorRate = %v, want 1", got)
-	}
-	if got, want := rep.errorSummary(), "conn_reset 10 (first: ), dial_refused 10 (first: )"; got != want {
-		t.Errorf("errorSummary = %q, want %q", got, want)
-	}
-}
