@@ -186,7 +186,11 @@ func finish(t targetResult, n int) targetResult {
 		return t
 	}
 	t.measured = true
-	t.detail = fmt.Sprintf("%d rows; %s", n, t.detail)
+	rows := "rows"
+	if n == 1 {
+		rows = "row"
+	}
+	t.detail = fmt.Sprintf("%d %s; %s", n, rows, t.detail)
 	return t
 }
 

@@ -133,7 +133,7 @@ func TestOriginalTargets(t *testing.T) {
 	for i, w := range want {
 		g := got[i]
 		if !g.measured || g.met() != w.met || math.Abs(g.value-w.value) > 1e-9 ||
-			!strings.HasPrefix(g.detail, fmt.Sprintf("%d rows;", w.rows)) {
+			!strings.HasPrefix(g.detail, fmt.Sprintf("%d row", w.rows)) {
 			t.Errorf("target %d: %s; want value %v, met %v, %d rows", i, g, w.value, w.met, w.rows)
 		}
 	}
