@@ -67,7 +67,7 @@ demo:
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
 # make bench: the server comparison (cmd/benchrun driving cmd/sockbench and ab against the
-# servers of bench/servers and cmd/goecho), about 8 minutes; replaces the results in
+# servers of bench/servers and cmd/goecho), about 7 minutes; replaces the results in
 # BENCHMARKS.md. make bench-smoke: one short configuration of each kind of row, results in
 # $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
 # rows run interleaved with socketserver's ("" compares nothing); BENCH_VARIANTS: more
