@@ -99,12 +99,10 @@ func evaluateTargets(res *results) []targetResult {
 	return append(out, originalTargets(res)...)
 }
 
-// originalTargets compares the socketserver rows with the C original's (issue 8): each is
-// the worst ratio over the rows it covers, named in its detail.
+// originalTargets compares the socketserver rows with the C original's (issue 8), and the
+// HTTP row with the single-process httpd: each is the worst ratio over the rows it covers,
+// named in its detail (not measured without those rows: without -original, say).
 func originalTargets(res *results) []targetResult {
-	if res.cfg.original == "" {
-		return nil
-	}
 	oneshot := func(v variant, keep func(rowKey) bool) func(rowKey) bool {
 		return func(k rowKey) bool {
 			return k.mode == modeOneshot && (k.kind == ssEvent || k.kind == ssImmediate) && k.variant == v && keep(k)

@@ -26,9 +26,10 @@ func TestEvaluateTargetsAllMet(t *testing.T) {
 		keyReuse4c32:     {spread: 1.5, p99us: 5000},
 	}, &syscallReport{workers: 2, connections: 100, summary: straceSummary{total: 400}})
 	ts := evaluateTargets(res)
-	if len(ts) != 4 {
-		t.Fatalf("%d targets, want 4", len(ts))
+	if len(ts) != 4+len(originalTargets(res)) {
+		t.Fatalf("%d targets, want 4 and the original's", len(ts))
 	}
+	ts = ts[:4] // the original's: TestOriginalTargets
 	wantValues := []float64{1.5, 1.0, 1.2, 4}
 	for i, tr := range ts {
 		if !tr.measured || !tr.met() || tr.value != wantValues[i] {
@@ -54,7 +55,7 @@ func TestEvaluateTargetsNotMet(t *testing.T) {
 		keyGoechoC32:     {connsPerSec: 1000},
 		keyImmediate4c32: {spread: math.Inf(1)},
 	}, &syscallReport{connections: 100, summary: straceSummary{total: 401}})
-	for i, tr := range evaluateTargets(res) {
+	for i, tr := range evaluateTargets(res)[:4] {
 		if !tr.measured || tr.met() {
 			t.Errorf("target %d: %+v, want measured and not met", i, tr)
 		}
@@ -80,8 +81,8 @@ func TestEvaluateTargetsMissingRows(t *testing.T) {
 	}
 }
 
-// The original's targets take the worst row of those each covers, and are left out
-// without an original.
+// The original's targets take the worst row of those each covers; without the original's
+// rows, only those that do not need them are measured.
 func TestOriginalTargets(t *testing.T) {
 	key := func(kind serverKind, v variant, workers, c int) rowKey {
 		mode := modeOneshot
@@ -107,10 +108,7 @@ func TestOriginalTargets(t *testing.T) {
 		key(httpdWorkers, orig, 2, 16):      {connsPerSec: 1000},
 		key(httpdSingle, variant{}, 2, 16):  {connsPerSec: 1000},
 	}, nil)
-	if got := originalTargets(res); got != nil {
-		t.Errorf("without an original: %v", got)
-	}
-	res.cfg.original, res.cfg.variants = "/orig", []string{"-queue 8"}
+	res.cfg.variants = []string{"-queue 8"}
 	want := []struct {
 		value float64
 		met   bool
@@ -139,5 +137,19 @@ func TestOriginalTargets(t *testing.T) {
 	}
 	if !strings.Contains(got[3].detail, "worst: socketserver event, 2 workers, c=1") {
 		t.Errorf("(h) names the wrong row: %s", got[3])
+	}
+
+	var withoutOriginal []row
+	for _, r := range res.rows {
+		if !r.original {
+			withoutOriginal = append(withoutOriginal, r)
+		}
+	}
+	res.rows = withoutOriginal
+	for i, g := range originalTargets(res) {
+		// (i), (l) and (m) need no original row.
+		if wantMeasured := i == 4 || i == 7 || i == 8; g.measured != wantMeasured {
+			t.Errorf("without the original, target %d: %s", i, g)
+		}
 	}
 }
