@@ -66,21 +66,27 @@ demo:
 	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
-# make bench: the server comparison (cmd/benchrun driving cmd/sockbench against the servers
-# of bench/servers and cmd/goecho), about 4 minutes; replaces the results in BENCHMARKS.md.
-# make bench-smoke: one short configuration per server, results in $(BUILD) only.
-# BENCHFLAGS adds benchrun flags, e.g. BENCHFLAGS='-duration 5s -repeat 5'.
+# make bench: the server comparison (cmd/benchrun driving cmd/sockbench and ab against the
+# servers of bench/servers and cmd/goecho), about 7 minutes; replaces the results in
+# BENCHMARKS.md. make bench-smoke: one short configuration of each kind of row, results in
+# $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
+# rows run interleaved with socketserver's ("" compares nothing); BENCH_VARIANTS: more
+# `socket server` options for extra socketserver rows, ";"-separated ("" for none).
+# BENCHFLAGS adds benchrun flags, e.g. BENCHFLAGS='-duration 3s -repeat 5'.
 BENCH_BIN  = $(BUILD)/bin
 BENCHFLAGS ?=
+ORIGINAL   ?= $(wildcard ../shared/reference/socketservertcl-1.1.3)
+BENCH_VARIANTS ?= -queue 8
 BENCHRUN   = $(BENCH_BIN)/benchrun -build $(abspath $(BUILD)) -bin $(abspath $(BENCH_BIN)) \
-	-servers bench/servers -tclsh $(TCLSH)
-
+	-servers bench/servers -tclsh $(TCLSH) $(if $(ORIGINAL),-original $(abspath $(ORIGINAL))) \
+	-variants '$(BENCH_VARIANTS)'
+BENCH_VARS = BUILD=$(BUILD) ORIGINAL=$(ORIGINAL) BENCH_VARIANTS='$(BENCH_VARIANTS)'
 
 bench: all bench-tools
-	$(BENCHRUN) -command 'make bench BUILD=$(BUILD)' -out BENCHMARKS.md $(BENCHFLAGS)
+	$(BENCHRUN) -command "make bench $(BENCH_VARS)" -out BENCHMARKS.md $(BENCHFLAGS)
 
 bench-smoke: all bench-tools
-	$(BENCHRUN) -quick -command 'make bench-smoke BUILD=$(BUILD)' -out $(BUILD)/BENCHMARKS-smoke.md $(BENCHFLAGS)
+	$(BENCHRUN) -quick -command "make bench-smoke $(BENCH_VARS)" -out $(BUILD)/BENCHMARKS-smoke.md $(BENCHFLAGS)
 
 bench-tools: all
 	@scripts/deps.sh bench

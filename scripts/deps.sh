@@ -32,6 +32,13 @@ esac
 case $need in
 test|bench) want strace command -v strace ;; # dispatch tests and the syscall count trace
 esac
+case $need in
+test|bench) want tcllib sh -c 'echo "package require httpd 4.3" | tclsh' ;; # the httpd example
+esac
+case $need in
+test) want curl command -v curl ;; # the httpd example's test
+bench) want apache2-utils command -v ab ;; # the HTTP rows
+esac
 
 if [ -n "$missing_other" ]; then
 	echo "deps.sh: missing, install by hand:$missing_other" >&2

@@ -86,3 +86,56 @@ proc bench::echo_line {chan} {
     }
     return [expr {$n >= 0}]
 }
+
+# bench::server options: opens this package's server (`::socketserver::socket server`
+# with more options, e.g. {-queue 8}) on a port the kernel chooses; returns the port.
+proc bench::server {build options} {
+    lappend ::auto_path $build
+    package require socketserver
+    return [::socketserver::socket server {*}$options -myaddr 127.0.0.1 0]
+}
+
+# bench::original_server dir: opens the C original's server (socketservertcl 1.1 from dir);
+# returns its port. Its `server` takes only a port (and binds every address), so the port
+# is a free one (bench::free_port).
+proc bench::original_server {dir} {
+    lappend ::auto_path $dir
+    package require socketserver 1.1.3
+    set port [bench::free_port]
+    ::socketserver::socket server $port
+    return $port
+}
+
+# bench::free_port: a port the kernel has just chosen for a loopback listener, closed, for
+# servers that cannot be told to bind port 0 and say which port they got.
+proc bench::free_port {} {
+    set probe [socket -server {} -myaddr 127.0.0.1 0]
+    set port [lindex [fconfigure $probe -sockname] 2]
+    close $probe
+    return $port
+}
+
+# bench::workers original port count handler: forks count workers serving handler, as
+# bench::children, and returns once they serve. This package's workers come from prefork
+# and are waited for until they have registered; the original has neither prefork nor
+# `info` (it queues what it accepts until a worker takes it), so its workers are forked
+# here the way prefork does it, without the server's timers.
+proc bench::workers {original port count handler} {
+    variable children
+    package require Tclx
+    if {!$original} {
+        set children [::socketserver::prefork $count $handler]
+        bench::wait_for "\[dict get \[::socketserver::socket info $port\] workers\] >= $count" \
+            30000 "$count workers to register"
+        return
+    }
+    for {set i 0} {$i < $count} {incr i} {
+        set pid [fork]
+        if {$pid == 0} {
+            foreach timer [after info] { after cancel $timer }
+            ::socketserver::socket client $handler
+            vwait forever
+        }
+        lappend children $pid
+    }
+}

@@ -18,9 +18,13 @@ type config struct {
 	servers     string // bench/servers
 	tclsh       string
 	strace      string
-	logdir      string // servers' stderr, one file per server started
-	out         string // BENCHMARKS.md; "" writes nothing
-	command     string // how the run was started, for the record
+	ab          string
+	original    string   // the C original's package directory; "" compares nothing
+	variants    []string // more `socket server` options, each a variant of the socketserver rows
+	notes       []string // -note lines, for the report
+	logdir      string   // servers' stderr, one file per server started
+	out         string   // BENCHMARKS.md; "" writes nothing
+	command     string   // how the run was started, for the record
 	argv        []string
 	quick       bool
 	duration    time.Duration // of each sockbench run
@@ -35,6 +39,10 @@ type config struct {
 	straceConns int64
 	pkgRuns     int
 	watchdog    time.Duration
+
+	httpdDuration    time.Duration // of each ab run; 0 skips the HTTP rows
+	httpdWorkers     int
+	httpdConcurrency int
 }
 
 // The fixed points of the run: the rows the targets compare.
@@ -48,17 +56,27 @@ func parseConfig(args []string, stdout, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := config{argv: args}
-	var workers, concurrency string
+	var workers, concurrency, variants string
 	fs.StringVar(&cfg.build, "build", "build", "directory of the built package (make BUILD=...)")
 	fs.StringVar(&cfg.bin, "bin", "", "directory holding sockbench and goecho (default BUILD/bin)")
 	fs.StringVar(&cfg.servers, "servers", "bench/servers", "directory of the server scripts")
 	fs.StringVar(&cfg.tclsh, "tclsh", "tclsh", "tclsh to run the servers with")
 	fs.StringVar(&cfg.strace, "strace", "strace", "strace, for system calls per connection")
+	fs.StringVar(&cfg.ab, "ab", "ab", "ab (apache2-utils), for the HTTP rows")
+	fs.StringVar(&cfg.original, "original", "", "package directory of the C original, socketservertcl 1.1: adds its rows, interleaved")
+	fs.StringVar(&variants, "variants", "", `socketserver rows with more server options, ";"-separated (e.g. "-queue 8")`)
+	fs.DurationVar(&cfg.httpdDuration, "httpd-duration", 3*time.Second, "length of each ab run of the HTTP rows (0 skips them)")
+	fs.IntVar(&cfg.httpdWorkers, "httpd-workers", 2, "workers of the HTTP rows")
+	fs.IntVar(&cfg.httpdConcurrency, "httpd-concurrency", 16, "ab -c of the HTTP rows")
 	fs.StringVar(&cfg.logdir, "logdir", "", "where servers' stderr goes (default BUILD/benchlogs)")
 	fs.StringVar(&cfg.out, "out", "BENCHMARKS.md", `file whose results section the run replaces ("" for none)`)
 	fs.StringVar(&cfg.command, "command", "", "the command that started this run, recorded in -out")
+	fs.Func("note", "a line for the report's notes (repeatable), e.g. on the machine's state", func(s string) error {
+		cfg.notes = append(cfg.notes, s)
+		return nil
+	})
 	fs.BoolVar(&cfg.quick, "quick", false, "one short configuration per server (a smoke test, under a minute)")
-	fs.DurationVar(&cfg.duration, "duration", 2*time.Second, "length of each sockbench run")
+	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "length of each sockbench run")
 	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of each configuration; the table shows medians")
 	fs.StringVar(&workers, "workers", "1,2,4", "worker counts of the multi-process servers")
 	fs.StringVar(&concurrency, "concurrency", "1,8,32", "client concurrencies of the oneshot rows")
@@ -92,6 +110,11 @@ func parseConfig(args []string, stdout, stderr io.Writer) (config, error) {
 	}
 	if cfg.concurrency, err = parseInts("concurrency", concurrency); err != nil {
 		return config{}, err
+	}
+	for _, v := range strings.Split(variants, ";") {
+		if v = strings.Join(strings.Fields(v), " "); v != "" {
+			cfg.variants = append(cfg.variants, v)
+		}
 	}
 	if cfg.bin == "" {
 		cfg.bin = filepath.Join(cfg.build, "bin")
@@ -127,6 +150,7 @@ func applyQuick(cfg *config, set map[string]bool, workers, concurrency *string) 
 		"persistent":         func() { cfg.persistent = false },
 		"strace-connections": func() { cfg.straceConns = 300 },
 		"pkg-runs":           func() { cfg.pkgRuns = 5 },
+		"httpd-duration":     func() { cfg.httpdDuration = time.Second },
 	}
 	for name, apply := range quick {
 		if !set[name] {
@@ -157,10 +181,16 @@ func (cfg *config) validate() error {
 		return errors.New("-lines must be >= 1")
 	case cfg.opTimeout <= 0 || cfg.startWait <= 0 || cfg.stopWait <= 0 || cfg.watchdog <= 0:
 		return errors.New("timeouts must be > 0")
-	case cfg.straceConns < 0 || cfg.pkgRuns < 0:
-		return errors.New("-strace-connections and -pkg-runs must be >= 0")
+	case cfg.straceConns < 0 || cfg.pkgRuns < 0 || cfg.httpdDuration < 0:
+		return errors.New("-strace-connections, -pkg-runs and -httpd-duration must be >= 0")
+	case cfg.httpdWorkers < 1 || cfg.httpdConcurrency < 1:
+		return errors.New("-httpd-workers and -httpd-concurrency must be >= 1")
 	}
-	for _, dir := range []string{cfg.build, cfg.bin, cfg.servers} {
+	dirs := []string{cfg.build, cfg.bin, cfg.servers}
+	if cfg.original != "" {
+		dirs = append(dirs, cfg.original)
+	}
+	for _, dir := range dirs {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("%s: not a directory (run through `make bench`)", dir)
 		}

@@ -1,7 +1,10 @@
-// Command benchrun is `make bench`: it runs each benchmark server of bench/servers (and
-// cmd/goecho) in turn, drives it with cmd/sockbench, and prints one table of medians, the
-// targets computed within the run, and a few extra measurements (RSS, `package require`
-// time, system calls per connection under strace). It writes the same to BENCHMARKS.md.
+// Command benchrun is `make bench`: it runs the benchmark servers of bench/servers (and
+// cmd/goecho) group by group, socketserver beside its -variants and the C original
+// (-original) with the same handler, loads them in turn with cmd/sockbench (ab for the
+// HTTP rows), reads each server's and its workers' CPU time and context switches from
+// /proc around every load, and prints the tables of medians, the targets computed within
+// the run, and a few extra measurements (RSS, `package require` time, system calls per
+// connection under strace). It writes the same to BENCHMARKS.md.
 //
 // It exits 1 if a server fails to start or a sockbench run sees errors on more than 1% of
 // its connections, 2 for bad usage; a missed performance target is reported, not fatal.

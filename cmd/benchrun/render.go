@@ -28,13 +28,29 @@ func renderResults(res *results) string {
 	if cfg.persistent {
 		fmt.Fprintf(&b, "; persistent rows: %d lines per connection at concurrency %d", cfg.lines, persistentConcurrency)
 	}
-	fmt.Fprintf(&b, "; sockbench -timeout %s\n", cfg.opTimeout)
+	fmt.Fprintf(&b, "; sockbench -timeout %s", cfg.opTimeout)
+	if cfg.httpdDuration > 0 {
+		fmt.Fprintf(&b, "; HTTP rows: `ab -t %s -c %d`, %d workers", cfg.httpdDuration.Round(time.Second), cfg.httpdConcurrency, cfg.httpdWorkers)
+	}
+	b.WriteString("\n")
+	if cfg.original != "" {
+		fmt.Fprintf(&b, "- Original: socketservertcl 1.1 from `%s`, every socketserver row's group run interleaved with it\n", cfg.original)
+	} else {
+		b.WriteString("- Original: not compared (no -original directory)\n")
+	}
+	if len(cfg.variants) > 0 {
+		fmt.Fprintf(&b, "- Variants: socketserver rows also with server options %s\n", "`"+strings.Join(cfg.variants, "`, `")+"`")
+	}
 	if res.Elapsed > 0 {
 		fmt.Fprintf(&b, "- Run time: %s\n", res.Elapsed.Round(time.Second))
 	}
 
 	b.WriteString("\n### Throughput and latency\n\n")
 	b.WriteString(resultsTable(res.rows))
+	if cfg.httpdDuration > 0 {
+		b.WriteString("\n### HTTP: tcllib httpd (examples/httpd_server.tcl's page)\n\n")
+		b.WriteString(httpTable(res.rows))
+	}
 
 	b.WriteString("\n### Targets\n\n")
 	for _, t := range evaluateTargets(res) {
@@ -62,8 +78,8 @@ func renderRSS(b *strings.Builder, rss []rssRecord) {
 		if r.otherPID != 0 {
 			other = kbText(r.otherKB)
 		}
-		cells = append(cells, []string{r.instance.kind.String(), r.instance.mode,
-			workersText(r.instance.kind, r.instance.workers), kbText(r.serverKB), other})
+		cells = append(cells, []string{r.member.String(), r.mode,
+			workersText(r.kind, r.workers), kbText(r.serverKB), other})
 	}
 	b.WriteString(formatTable([]string{"server", "mode", "processes", "server process", "one worker / other process"},
 		[]bool{false, false, false, true, true}, cells))
@@ -149,7 +165,21 @@ served divided by the smallest: 1.00 is an even share, "inf" means a worker serv
 "-" a single process. "errors" totals every run's failed connections. A socketserver
 worker serves one connection at a time, so in the persistent rows (more clients than
 workers) a connection's first line waits for a worker to finish another connection: that
-wait is in their p99. The servers, the client and everything else on the machine share its
+wait is in their p99.
+
+Rows are run in groups started together and loaded in turn (A B A B): a socketserver
+row, the same row with each variant's server options, and the C original's (same
+handler, workers and concurrency), so "vs original" compares runs made side by side.
+"srv" is the process that accepts (its every thread), "wrk" all its workers (or other
+processes) together: CPU time is user plus system from /proc/PID/stat, context switches
+are voluntary plus nonvoluntary summed over /proc/PID/task/*/status, read before and
+after each run and divided by the connections served, summed over the row's runs (so
+10 ms clock ticks do not round a short run). The HTTP rows are tcllib's httpd serving
+one small page, a new connection per request, measured by ab (p50 and p99 of its
+whole request time, "failed" its failed and non-2xx requests), in socketserver workers,
+in the original's workers and in one process listening itself.
+
+The servers, the client and everything else on the machine share its
 CPUs, so compare rows of one run rather than across machines or runs; the targets are
 computed within the run.
 `

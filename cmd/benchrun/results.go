@@ -1,10 +1,13 @@
 package main
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // rowKey identifies a table row.
 type rowKey struct {
-	kind        serverKind
+	member
 	mode        string
 	workers     int
 	concurrency int
@@ -16,6 +19,11 @@ type sample struct {
 	p50us, p99us            float64
 	spread                  float64 // see spread()
 	connections, errors     int64
+	// What the server process and the others (its workers) consumed during the run;
+	// measured is false when /proc could not tell.
+	server, workers usage
+	measured        bool
+	withWorkers     bool // the server has workers (other processes) to measure
 }
 
 // row is a table row: its runs, or why it has none.
@@ -30,6 +38,9 @@ type summary struct {
 	connsPerSec, reqsPerSec, p50us, p99us, spread float64
 	connections, errors                           int64
 	runs                                          int
+	// Per connection, over all the runs /proc measured (NaN if none): CPU time in
+	// microseconds and context switches, of the server process and of its workers.
+	serverCPUus, workersCPUus, serverCS, workersCS float64
 }
 
 func (r row) summary() summary {
@@ -44,15 +55,47 @@ func (r row) summary() summary {
 		s.connections += x.connections
 		s.errors += x.errors
 	}
+	s.serverCPUus, s.workersCPUus, s.serverCS, s.workersCS = perConnection(r.samples)
 	s.connsPerSec, s.reqsPerSec = median(conns), median(reqs)
 	s.p50us, s.p99us, s.spread = median(p50), median(p99), median(spreads)
 	s.runs = len(r.samples)
 	return s
 }
 
+// perConnection is the usage of the measured samples divided by their connections: sums
+// over the runs rather than a median of per-run ratios, as /proc counts CPU time in
+// 10 ms ticks, which a single short run would round coarsely.
+func perConnection(samples []sample) (serverCPUus, workersCPUus, serverCS, workersCS float64) {
+	var server, workers usage
+	var conns int64
+	withWorkers := false
+	for _, x := range samples {
+		if x.measured {
+			withWorkers = withWorkers || x.withWorkers
+			server.cpu += x.server.cpu
+			server.switches += x.server.switches
+			workers.cpu += x.workers.cpu
+			workers.switches += x.workers.switches
+			conns += x.connections
+		}
+	}
+	if conns == 0 {
+		nan := math.NaN()
+		return nan, nan, nan, nan
+	}
+	n := float64(conns)
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / n }
+	if !withWorkers {
+		return us(server.cpu), math.NaN(), float64(server.switches) / n, math.NaN()
+	}
+	return us(server.cpu), us(workers.cpu), float64(server.switches) / n, float64(workers.switches) / n
+}
+
 // rssRecord is the resident memory of a server's processes after its rows ran.
 type rssRecord struct {
-	instance          instance
+	member
+	workers           int
+	mode              string
 	serverKB, otherKB int64 // -1: not measured
 	otherPID          int
 }
@@ -94,8 +137,10 @@ type results struct {
 }
 
 // find returns the row for key, if measured.
-func (res *results) find(key rowKey) (summary, bool) {
-	for _, r := range res.rows {
+func (res *results) find(key rowKey) (summary, bool) { return findRow(res.rows, key) }
+
+func findRow(rows []row, key rowKey) (summary, bool) {
+	for _, r := range rows {
 		if r.rowKey == key && len(r.samples) > 0 {
 			return r.summary(), true
 		}

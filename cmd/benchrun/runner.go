@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,7 +24,7 @@ type bench struct {
 }
 
 func (b *bench) runAll(ctx context.Context, plan []instance) *results {
-	res := &results{cfg: b.cfg, date: time.Now()}
+	res := &results{cfg: b.cfg, date: time.Now(), notes: slices.Clone(b.cfg.notes)}
 	res.nproc, res.kernel = environment(ctx)
 	b.total, _, _ = estimate(b.cfg, plan)
 	for _, in := range plan {
@@ -40,39 +42,36 @@ func (b *bench) runAll(ctx context.Context, plan []instance) *results {
 	return res
 }
 
-// start starts a server for in, naming its log after it.
-func (b *bench) start(in instance) (*server, error) {
+// start starts member m of in, naming its log after it.
+func (b *bench) start(in instance, m member) (*server, error) {
 	b.started++
-	log := filepath.Join(b.cfg.logdir, fmt.Sprintf("%02d-%s-%d-%s.log", b.started,
-		map[serverKind]string{ssEvent: "ss-event", ssImmediate: "ss-immediate", plainTcl: "plain",
-			reusePort: "reuseport", goEcho: "goecho"}[in.kind], in.workers, in.mode))
-	return startServer(serverArgv(b.cfg, in.kind, in.workers, in.mode), log, b.cfg.startWait)
+	name := strings.Join(strings.Fields(strings.NewReplacer("-", "", "/", "").Replace(m.String())), "-")
+	log := filepath.Join(b.cfg.logdir, fmt.Sprintf("%02d-%s-%d-%s.log", b.started, name, in.workers, in.mode))
+	return startServer(serverArgv(b.cfg, m, in.workers, in.mode), log, b.cfg.startWait)
 }
 
-// runInstance starts the server of in, runs each of its rows -repeat times (interleaved,
-// so that drift spreads over all of them), records its RSS and stops it.
+// runInstance starts the servers of in, runs each of their rows -repeat times, in turn
+// (each concurrency of each member, then again: A B A B, so that drift spreads over all
+// of them and the ratios compare runs made side by side), records their RSS and stops them.
 func (b *bench) runInstance(ctx context.Context, in instance, res *results) {
 	first := len(res.rows)
 	for _, c := range in.concurrency {
-		res.rows = append(res.rows, row{rowKey: rowKey{in.kind, in.mode, in.workers, c}})
+		for _, m := range in.members {
+			res.rows = append(res.rows, row{rowKey: rowKey{m, in.mode, in.workers, c}})
+		}
 	}
 	rows := res.rows[first:]
-	srv, err := b.start(in)
-	if err != nil {
-		msg := fmt.Sprintf("server %s failed to start: %v", in, err)
-		res.Failures = append(res.Failures, msg)
-		for i := range rows {
-			rows[i].failed = "did not start"
+	servers := map[member]*server{}
+	for _, m := range in.members {
+		srv, err := b.start(in, m)
+		if err != nil {
+			msg := fmt.Sprintf("server %s, %s failed to start: %v", m, workersText(m.kind, in.workers), err)
+			res.Failures = append(res.Failures, msg)
+			fmt.Fprintf(b.out, "FAILED: %s\n", msg)
+			continue
 		}
-		b.done += len(rows) * b.cfg.repeat
-		fmt.Fprintf(b.out, "FAILED: %s\n", msg)
-		return
-	}
-	defer func() { res.notes = append(res.notes, srv.stop(b.cfg.stopWait)...) }()
-
-	expected := 1
-	if in.kind.multiProcess() {
-		expected = in.workers
+		servers[m] = srv
+		defer func() { res.notes = append(res.notes, srv.stop(b.cfg.stopWait)...) }()
 	}
 	for rep := 1; rep <= b.cfg.repeat; rep++ {
 		for i := range rows {
@@ -80,26 +79,24 @@ func (b *bench) runInstance(ctx context.Context, in instance, res *results) {
 				return
 			}
 			b.done++
-			l := load{port: srv.port, mode: in.mode, lines: b.cfg.lines, concurrency: rows[i].concurrency,
-				duration: b.cfg.duration, timeout: b.cfg.opTimeout}
-			rep1, err := runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
+			srv := servers[rows[i].member]
+			if srv == nil {
+				rows[i].failed = "did not start"
+				continue
+			}
+			label := fmt.Sprintf("%s, %s, %s c=%d run %d/%d", rows[i].member, workersText(rows[i].kind, in.workers),
+				in.mode, rows[i].concurrency, rep, b.cfg.repeat)
+			s, err := b.measure(ctx, srv, rows[i].rowKey)
 			if ctx.Err() != nil {
 				return // interrupted: the run is abandoned, not failed
-			}
-			label := fmt.Sprintf("%s c=%d run %d/%d", in, l.concurrency, rep, b.cfg.repeat)
-			if err == nil && rep1.errorRate() > maxErrorRate {
-				err = fmt.Errorf("errors on %.1f%% of connections (%d errors, %d connections): %s",
-					100*rep1.errorRate(), rep1.ErrorsTotal, rep1.Connections, rep1.errorSummary())
 			}
 			if err != nil {
 				res.Failures = append(res.Failures, fmt.Sprintf("%s: %v", label, err))
 				fmt.Fprintf(b.out, "[%3d/%d] %s: FAILED: %v\n", b.done, b.total, label, err)
-				if rep1.Requests == 0 {
+				if s.connections == 0 {
 					continue
 				}
 			}
-			s := sample{connsPerSec: rep1.ConnsPerSec, reqsPerSec: rep1.ReqsPerSec, p50us: rep1.P50us,
-				p99us: rep1.P99us, spread: spread(rep1, expected), connections: rep1.Connections, errors: rep1.ErrorsTotal}
 			rows[i].samples = append(rows[i].samples, s)
 			if err == nil {
 				fmt.Fprintf(b.out, "[%3d/%d] %s: %.0f conn/s, %.0f req/s, p99 %.2f ms, spread %s, %d errors\n",
@@ -107,11 +104,61 @@ func (b *bench) runInstance(ctx context.Context, in instance, res *results) {
 			}
 		}
 	}
-	res.rss = append(res.rss, measureRSS(in, srv))
+	for _, m := range in.members {
+		if srv := servers[m]; srv != nil {
+			res.rss = append(res.rss, measureRSS(m, in, srv))
+		}
+	}
 }
 
-func measureRSS(in instance, srv *server) rssRecord {
-	r := rssRecord{instance: in, serverKB: -1, otherKB: -1}
+// measure runs one load of row key against srv (sockbench, or ab for the HTTP rows),
+// reading the usage of the server process and of its workers before and after.
+func (b *bench) measure(ctx context.Context, srv *server, key rowKey) (sample, error) {
+	before, errBefore := srvUsage(srv)
+	var s sample
+	var err error
+	if key.mode == modeHTTP {
+		var rep abReport
+		csv := filepath.Join(b.cfg.logdir, "ab-percentiles.csv")
+		rep, err = runAB(ctx, b.cfg.ab, srv.port, key.concurrency, b.cfg.httpdDuration, csv)
+		s = sample{connsPerSec: rep.reqsPerSec, reqsPerSec: rep.reqsPerSec, p50us: rep.p50us, p99us: rep.p99us,
+			spread: math.NaN(), connections: rep.complete, errors: rep.failed}
+	} else {
+		l := load{port: srv.port, mode: key.mode, lines: b.cfg.lines, concurrency: key.concurrency,
+			duration: b.cfg.duration, timeout: b.cfg.opTimeout}
+		var rep sockbenchReport
+		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
+		if err == nil && rep.ErrorRate() > maxErrorRate {
+			err = fmt.Errorf("errors on %.1f%% of connections (%d errors, %d connections): %s",
+				100*rep.ErrorRate(), rep.ErrorsTotal, rep.Connections, rep.ErrorSummary())
+		}
+		expected := 1
+		if key.kind.multiProcess() {
+			expected = key.workers
+		}
+		s = sample{connsPerSec: rep.ConnsPerSec, reqsPerSec: rep.ReqsPerSec, p50us: rep.P50us,
+			p99us: rep.P99us, spread: spread(rep, expected), connections: rep.Connections, errors: rep.ErrorsTotal}
+	}
+	after, errAfter := srvUsage(srv)
+	if errBefore == nil && errAfter == nil {
+		s.server, s.workers, s.measured = after[0].sub(before[0]), after[1].sub(before[1]), true
+		s.withWorkers = len(srv.pids) > 1
+	}
+	return s, err
+}
+
+// srvUsage is the usage so far of srv's process and of its workers.
+func srvUsage(srv *server) ([2]usage, error) {
+	var u [2]usage
+	var err error
+	if u[0], err = readUsage(srv.pids[:1]); err == nil {
+		u[1], err = readUsage(srv.pids[1:])
+	}
+	return u, err
+}
+
+func measureRSS(m member, in instance, srv *server) rssRecord {
+	r := rssRecord{member: m, workers: in.workers, mode: in.mode, serverKB: -1, otherKB: -1}
 	if kb, err := vmRSS(srv.pids[0]); err == nil {
 		r.serverKB = kb
 	}

@@ -5,32 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"socketserver/cmd/internal/sockreport"
 )
 
-// sockbenchReport is the part of `sockbench -json` the run uses.
-type sockbenchReport struct {
-	Mode          string            `json:"mode"`
-	Concurrency   int               `json:"concurrency"`
-	DurationSec   float64           `json:"duration_sec"`
-	Connections   int64             `json:"connections"`
-	Requests      int64             `json:"requests"`
-	ConnsPerSec   float64           `json:"conns_per_sec"`
-	ReqsPerSec    float64           `json:"reqs_per_sec"`
-	P50us         float64           `json:"p50_us"`
-	P99us         float64           `json:"p99_us"`
-	ErrorsTotal   int64             `json:"errors_total"`
-	Errors        map[string]int64  `json:"errors"`
-	ErrorExamples map[string]string `json:"error_examples"`
-	PerPID        map[string]int64  `json:"per_pid"`
-	DistinctPIDs  int               `json:"distinct_pids"`
-	SpreadRatio   float64           `json:"spread_ratio"`
-}
+// sockbenchReport is what `sockbench -json` prints.
+type sockbenchReport = sockreport.Report
 
 // load is one sockbench run's shape.
 type load struct {
@@ -77,24 +61,4 @@ func runSockbench(ctx context.Context, bin string, l load) (sockbenchReport, err
 		return rep, fmt.Errorf("sockbench: %v: %s", runErr, strings.TrimSpace(stderr.String()))
 	}
 	return rep, nil
-}
-
-// errorRate is the share of connection attempts that failed.
-func (r sockbenchReport) errorRate() float64 {
-	attempts := r.Connections + r.Errors["dial_refused"] + r.Errors["dial_timeout"]
-	if attempts == 0 {
-		return 1
-	}
-	return float64(r.ErrorsTotal) / float64(attempts)
-}
-
-// errorSummary is "kind n (first: message), ...".
-func (r sockbenchReport) errorSummary() string {
-	var parts []string
-	for _, kind := range slices.Sorted(maps.Keys(r.Errors)) {
-		if n := r.Errors[kind]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d (first: %s)", kind, n, r.ErrorExamples[kind]))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

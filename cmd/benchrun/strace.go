@@ -17,9 +17,9 @@ import (
 // attaches to the server (all its threads) once its workers have registered, sockbench
 // makes the connections, SIGINT detaches strace, which writes its summary.
 func (b *bench) measureSyscalls(ctx context.Context, res *results) {
-	in := instance{ssImmediate, straceWorkers, modeOneshot, []int{straceConcurrency}}
+	in := instance{[]member{{kind: ssImmediate}}, straceWorkers, modeOneshot, []int{straceConcurrency}}
 	fmt.Fprintf(b.out, "strace: %s, %d connections at concurrency %d\n", in, b.cfg.straceConns, straceConcurrency)
-	srv, err := b.start(in)
+	srv, err := b.start(in, in.members[0])
 	if err != nil {
 		res.Failures = append(res.Failures, fmt.Sprintf("server %s (for strace) failed to start: %v", in, err))
 		return

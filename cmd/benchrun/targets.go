@@ -46,12 +46,12 @@ func valueText(v float64) string {
 
 // The rows the targets compare.
 var (
-	keyEvent2c8      = rowKey{ssEvent, modeOneshot, 2, 8}
-	keyPlainC8       = rowKey{plainTcl, modeOneshot, 1, 8}
-	keyImmediate2c32 = rowKey{ssImmediate, modeOneshot, 2, 32}
-	keyGoechoC32     = rowKey{goEcho, modeOneshot, 1, 32}
-	keyImmediate4c32 = rowKey{ssImmediate, modeOneshot, 4, 32}
-	keyReuse4c32     = rowKey{reusePort, modeOneshot, 4, 32}
+	keyEvent2c8      = rowKey{member{kind: ssEvent}, modeOneshot, 2, 8}
+	keyPlainC8       = rowKey{member{kind: plainTcl}, modeOneshot, 1, 8}
+	keyImmediate2c32 = rowKey{member{kind: ssImmediate}, modeOneshot, 2, 32}
+	keyGoechoC32     = rowKey{member{kind: goEcho}, modeOneshot, 1, 32}
+	keyImmediate4c32 = rowKey{member{kind: ssImmediate}, modeOneshot, 4, 32}
+	keyReuse4c32     = rowKey{member{kind: reusePort}, modeOneshot, 4, 32}
 )
 
 // evaluateTargets computes the targets from this run's rows and strace count.
@@ -95,5 +95,103 @@ func evaluateTargets(res *results) []targetResult {
 	} else {
 		d.detail = "strace was not run or failed"
 	}
-	return append(out, d)
+	out = append(out, d)
+	return append(out, originalTargets(res)...)
+}
+
+// originalTargets compares the socketserver rows with the C original's (issue 8), and the
+// HTTP row with the single-process httpd: each is the worst ratio over the rows it covers,
+// named in its detail (not measured without those rows: without -original, say).
+func originalTargets(res *results) []targetResult {
+	oneshot := func(v variant, keep func(rowKey) bool) func(rowKey) bool {
+		return func(k rowKey) bool {
+			return k.mode == modeOneshot && (k.kind == ssEvent || k.kind == ssImmediate) && k.variant == v && keep(k)
+		}
+	}
+	all := func(rowKey) bool { return true }
+	rate := func(a, b summary) float64 { return a.connsPerSec / b.connsPerSec }
+	out := []targetResult{
+		worstRatio(res, "(e) conn/s vs the original, default options, every oneshot row at c=8 and c=32", 0.9, false,
+			oneshot(variant{}, func(k rowKey) bool { return k.concurrency == 8 || k.concurrency == 32 }), variantOriginal, rate),
+		worstRatio(res, "(f) conn/s vs the original, default options, every oneshot row with 4 workers", 1.0, false,
+			oneshot(variant{}, func(k rowKey) bool { return k.workers == 4 }), variantOriginal, rate),
+	}
+	for _, opts := range res.cfg.variants {
+		out = append(out, worstRatio(res, fmt.Sprintf("(g) conn/s vs the original, socketserver %s, every oneshot row", opts),
+			1.0, false, oneshot(variant{options: opts}, all), variantOriginal, rate))
+	}
+	out = append(out,
+		worstRatio(res, "(h) server process CPU per connection vs the original's, default options, every oneshot row", 1.2, true,
+			oneshot(variant{}, all), variantOriginal, func(a, b summary) float64 { return a.serverCPUus / b.serverCPUus }),
+		worstValue(res, "(i) server process context switches per connection, default options, every oneshot row", 0.5,
+			oneshot(variant{}, all), func(a summary) float64 { return a.serverCS }),
+		worstRatio(res, "(j) p99 vs the original's, default options, every oneshot row", 1.0, true,
+			oneshot(variant{}, all), variantOriginal, func(a, b summary) float64 { return a.p99us / b.p99us }))
+	httpd := func(k rowKey) bool { return k.mode == modeHTTP && k.member == member{kind: httpdWorkers} }
+	out = append(out,
+		worstRatio(res, "(k) HTTP req/s vs the original's workers", 1.0, false, httpd, variantOriginal, rate),
+		worstRatio(res, "(l) HTTP req/s vs the single-process httpd", 1.5, false, httpd, singleHttpd, rate),
+		worstValue(res, "(m) HTTP failed requests, socketserver workers", 0, httpd, func(a summary) float64 { return float64(a.errors) }))
+	return out
+}
+
+// worstRatio is the worst of metric(row, its baseline) over the rows keep selects: the
+// largest if the target is an upper limit (atMost), else the smallest.
+func worstRatio(res *results, label string, limit float64, atMost bool, keep func(rowKey) bool,
+	against int, metric func(a, b summary) float64) targetResult {
+	t := targetResult{label: label, limit: limit, atMost: atMost}
+	n := 0
+	for _, r := range res.rows {
+		base, ok := baseline(r.rowKey, against)
+		if !keep(r.rowKey) || !ok {
+			continue
+		}
+		a, okA := findRow(res.rows, r.rowKey)
+		b, okB := findRow(res.rows, base)
+		v := metric(a, b)
+		if !okA || !okB || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		if n++; n == 1 || (atMost && v > t.value) || (!atMost && v < t.value) {
+			t.value = v
+			t.detail = fmt.Sprintf("worst: %s; %.0f vs %.0f a second, p99 %s vs %s ms, server %.1f vs %.1f µs a connection",
+				rowText(r.rowKey), a.connsPerSec, b.connsPerSec, ms(a.p99us), ms(b.p99us), a.serverCPUus, b.serverCPUus)
+		}
+	}
+	return finish(t, n)
+}
+
+// worstValue is the largest metric(row) over the rows keep selects, against an upper limit.
+func worstValue(res *results, label string, limit float64, keep func(rowKey) bool, metric func(summary) float64) targetResult {
+	t := targetResult{label: label, limit: limit, atMost: true}
+	n := 0
+	for _, r := range res.rows {
+		a, ok := findRow(res.rows, r.rowKey)
+		if !keep(r.rowKey) || !ok || math.IsNaN(metric(a)) {
+			continue
+		}
+		if v := metric(a); n == 0 || v > t.value {
+			t.value, t.detail = v, "worst: "+rowText(r.rowKey)
+		}
+		n++
+	}
+	return finish(t, n)
+}
+
+func finish(t targetResult, n int) targetResult {
+	if n == 0 {
+		t.detail = "needs the rows and their baselines"
+		return t
+	}
+	t.measured = true
+	rows := "rows"
+	if n == 1 {
+		rows = "row"
+	}
+	t.detail = fmt.Sprintf("%d %s; %s", n, rows, t.detail)
+	return t
+}
+
+func rowText(k rowKey) string {
+	return fmt.Sprintf("%s, %s, c=%d", k.member, workersText(k.kind, k.workers), k.concurrency)
 }

@@ -9,34 +9,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"socketserver/cmd/internal/sockreport"
 )
 
-// report is the outcome of a run. Its JSON field names are an interface for
-// scripts comparing servers: change them only together with those scripts.
-type report struct {
-	Target         string  `json:"target"`
-	Mode           string  `json:"mode"`
-	LinesPerConn   int     `json:"lines_per_conn"`
-	Concurrency    int     `json:"concurrency"`
-	DurationSec    float64 `json:"duration_sec"`
-	Connections    int64   `json:"connections"`
-	Requests       int64   `json:"requests"`
-	ConnsPerSec    float64 `json:"conns_per_sec"`
-	ReqsPerSec     float64 `json:"reqs_per_sec"`
-	LatencySamples int     `json:"latency_samples"`
-	P50us          float64 `json:"p50_us"`
-	P90us          float64 `json:"p90_us"`
-	P99us          float64 `json:"p99_us"`
-	MaxUs          float64 `json:"max_us"`
-	ErrorsTotal    int64   `json:"errors_total"`
-	// Errors lists every kind, zeros included, so consumers need not guess
-	// whether a missing key means zero.
-	Errors        map[string]int64  `json:"errors"`
-	ErrorExamples map[string]string `json:"error_examples"`
-	PerPID        map[int]int64     `json:"per_pid"`
-	DistinctPIDs  int               `json:"distinct_pids"`
-	SpreadRatio   float64           `json:"spread_ratio"`
-}
+// report is the outcome of a run, as -json prints it.
+type report = sockreport.Report
 
 func buildReport(cfg config, target netip.AddrPort, res loadResult) report {
 	s := res.stats
