@@ -45,7 +45,11 @@ foreach constraint [lsort [array names skippedBecause]] {
     }
     puts [format "%6d  %-20s %s" $skippedBecause($constraint) $constraint $verdict]
 }
-if {[array size skippedBecause] == 0} {
+# tcltest counts a test left out by -match, -skip or -file without a constraint.
+set notAskedFor [expr {$::totals(Skipped) - [tcl::mathop::+ 0 {*}[lmap {c n} [array get skippedBecause] {set n}]]}]
+if {$notAskedFor > 0} {
+    puts [format "%6d  %-20s %s" $notAskedFor "(not asked for)" "allowed (left out by -match or -skip)"]
+} elseif {[array size skippedBecause] == 0} {
     puts "     0  (none)"
 }
 puts "$::totals(Passed) passed, $::totals(Failed) failed, $::totals(Skipped) skipped"
