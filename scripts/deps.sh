@@ -34,7 +34,7 @@ program() {
 command -v go >/dev/null 2>&1 || missing_other="$missing_other go(1.26+:https://go.dev/dl)"
 want gcc program gcc
 want make program make
-want tcl8.6 program tclsh
+want tcl program tclsh # Debian's tclsh (tcl8.6 alone has only tclsh8.6)
 want tcl8.6-dev test -f /usr/include/tcl8.6/tcl.h -o -f /usr/include/tcl.h
 case $need in
 test|bench|demo)
