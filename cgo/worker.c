@@ -45,8 +45,12 @@ typedef struct WorkerConn {
 	Tcl_ThreadId thread;
 	int inherited; /* set in a forked child: the registration is its parent's */
 	int fd;        /* our end of our own pair */
-	int watching;    /* while outstanding > 0 */
-	int outstanding; /* READY messages sent that no connection has answered yet */
+	int watching;    /* the Tcl file handler's mask: readable while outstanding > 0, writable
+	                    while messages are unsent */
+	int outstanding; /* READY messages (sent or unsent) that no connection has answered yet */
+	/* READY and ACK messages the pair had no room for (the server is behind reading it):
+	 * sent, ACKs first, once it is writable. */
+	int unsent_readies, unsent_acks;
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -90,6 +94,42 @@ static void stop_watching(WorkerConn *c)
 		Tcl_DeleteFileHandler(c->fd);
 		c->watching = 0;
 	}
+}
+
+static void conn_event(ClientData data, int mask);
+
+/* Watches the pair for what this registration waits for: connections, room to send. */
+static void update_watching(WorkerConn *c)
+{
+	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) |
+	           (c->unsent_readies + c->unsent_acks > 0 ? TCL_WRITABLE : 0);
+	if (mask == c->watching)
+		return;
+	if (mask == 0)
+		stop_watching(c);
+	else
+		Tcl_CreateFileHandler(c->fd, mask, conn_event, c);
+	c->watching = mask;
+}
+
+static int would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+
+/* Sends a READY or an ACK; if the pair has no room for it, keeps it to send once there is
+ * (so that no `client` call fails for being one of many in a row). 0, or -1 with errno. */
+static int send_message(WorkerConn *c, int ack)
+{
+	if (c->unsent_readies + c->unsent_acks == 0) {
+		if ((ack ? ss_worker_ack(c->fd) : ss_worker_ready(c->fd)) == 0)
+			return 0;
+		if (!would_block(errno))
+			return -1;
+	}
+	if (ack)
+		c->unsent_acks++;
+	else
+		c->unsent_readies++;
+	update_watching(c);
+	return 0;
 }
 
 static void deliver_unclaimed(ClientData data);
@@ -302,6 +342,7 @@ static void server_gone(WorkerConn *c)
 {
 	stop_watching(c);
 	c->outstanding = 0;
+	c->unsent_readies = c->unsent_acks = 0;
 	close(c->fd);
 	c->fd = -1;
 	c->gone = 1;
@@ -321,12 +362,24 @@ static void server_gone(WorkerConn *c)
 	}
 }
 
-static void conn_readable(ClientData data, int mask)
+/* The pair has room again: sends what had to wait, ACKs first. */
+static void send_unsent(WorkerConn *c)
 {
-	WorkerConn *c = data;
+	while (c->unsent_acks > 0 && ss_worker_ack(c->fd) == 0)
+		c->unsent_acks--;
+	while (c->unsent_acks == 0 && c->unsent_readies > 0 && ss_worker_ready(c->fd) == 0)
+		c->unsent_readies--;
+	if (c->unsent_readies + c->unsent_acks > 0 && !would_block(errno)) {
+		server_gone(c); /* the pair cannot be written: the server has closed it */
+		return;
+	}
+	update_watching(c);
+}
+
+static void conn_readable(WorkerConn *c)
+{
 	int fd, port;
 	char ip[SS_IP_MAX];
-	(void)mask;
 
 	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
@@ -345,9 +398,21 @@ static void conn_readable(ClientData data, int mask)
 		server_gone(c);
 		return;
 	}
-	if (--c->outstanding == 0)
-		stop_watching(c);
+	/* Tell the server at once that the connection is here (see protocol.h). If the server
+	 * has gone meanwhile, the connection is ours all the same. */
+	send_message(c, 1);
+	c->outstanding--;
+	update_watching(c);
 	deliver(c, fd, ip, port);
+}
+
+static void conn_event(ClientData data, int mask)
+{
+	WorkerConn *c = data;
+	if (mask & TCL_WRITABLE)
+		send_unsent(c);
+	if ((mask & TCL_READABLE) && !c->gone)
+		conn_readable(c);
 }
 
 static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], int *port, Tcl_Obj **handler)
@@ -411,7 +476,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_DoWhenIdle(deliver_unclaimed, c);
 	} else if (c->gone) {
 		return server_gone_error(interp, port);
-	} else if (ss_worker_ready(c->fd) != 0) {
+	} else if (send_message(c, 0) != 0) {
 		int err = errno;
 		if (!peer_closed(err))
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
@@ -419,10 +484,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
 	} else {
 		c->outstanding++;
-		if (!c->watching) {
-			Tcl_CreateFileHandler(c->fd, TCL_READABLE, conn_readable, c);
-			c->watching = 1;
-		}
+		update_watching(c);
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));

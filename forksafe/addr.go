@@ -1,6 +1,7 @@
 package forksafe
 
 /*
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 */
@@ -8,10 +9,31 @@ import "C"
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"unsafe"
 )
+
+// PassiveAddrs is what getaddrinfo gives for the passive address (no host, AI_PASSIVE): the
+// wildcard address of each family, in the order this host prefers (gai.conf). Tcl's own
+// `socket -server` without -myaddr opens one listener on each.
+func PassiveAddrs() ([]netip.Addr, error) {
+	hints := C.struct_addrinfo{ai_flags: C.AI_PASSIVE, ai_family: C.AF_UNSPEC, ai_socktype: C.SOCK_STREAM}
+	var list *C.struct_addrinfo
+	if rc := C.getaddrinfo(nil, &[]C.char{'0', 0}[0], &hints, &list); rc != 0 {
+		return nil, fmt.Errorf("getaddrinfo: %s", C.GoString(C.gai_strerror(rc)))
+	}
+	defer C.freeaddrinfo(list)
+	var addrs []netip.Addr
+	for ai := list; ai != nil; ai = ai.ai_next {
+		if addr := sockaddrToAddrPort(unsafe.Pointer(ai.ai_addr)).Addr(); addr.IsValid() && !slices.Contains(addrs, addr) {
+			addrs = append(addrs, addr)
+		}
+	}
+	return addrs, nil
+}
 
 // FormatIP writes an address the way a Tcl script expects to see it: an IPv4 client of a
 // dual-stack listener (::ffff:a.b.c.d) as a dotted quad, IPv6 in its canonical short form,

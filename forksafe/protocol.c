@@ -54,9 +54,6 @@ int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
 	}
 	memcpy(ip, msg.ip, SS_IP_MAX);
 	*port = msg.port;
-	/* Tell the server at once that the connection is here (see protocol.h). If the server
-	 * has gone meanwhile, the connection is ours all the same. */
-	ss_worker_ack(own_fd);
 	return 1;
 }
 

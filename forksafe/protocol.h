@@ -54,8 +54,8 @@ struct ss_conn_msg {
 int ss_worker_register(int registration_fd, int *own_fd);
 int ss_worker_ready(int own_fd);
 int ss_worker_ack(int own_fd);
-/* Returns 1 with a connection (and has sent its ACK), 0 at end of file (server gone), -1
- * with errno. */
+/* Returns 1 with a connection, whose ACK the caller sends (ss_worker_ack, at once: see
+ * above), 0 at end of file (server gone), -1 with errno. */
 int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port);
 
 /* Server side. */

@@ -32,8 +32,8 @@ func WorkerReady(ownFD int) error {
 	return nil
 }
 
-// WorkerRecvConn receives one connection without waiting: ok is false at end of file (the
-// server is gone); err is EAGAIN when nothing has arrived yet.
+// WorkerRecvConn receives one connection without waiting and acknowledges it: ok is false
+// at end of file (the server is gone); err is EAGAIN when nothing has arrived yet.
 func WorkerRecvConn(ownFD int) (fd int, peer netip.AddrPort, ok bool, err error) {
 	var cfd, port C.int
 	var ip [C.SS_IP_MAX]C.char
@@ -44,6 +44,8 @@ func WorkerRecvConn(ownFD int) (fd int, peer netip.AddrPort, ok bool, err error)
 	case got == 0:
 		return -1, netip.AddrPort{}, false, nil
 	}
+	// Acknowledged at once (see protocol.h); if the server has gone, the connection is ours.
+	C.ss_worker_ack(C.int(ownFD))
 	addr, perr := netip.ParseAddr(C.GoString((*C.char)(unsafe.Pointer(&ip[0]))))
 	if perr != nil {
 		return int(cfd), netip.AddrPort{}, true, perr

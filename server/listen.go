@@ -15,15 +15,17 @@ import (
 // resolveTimeout bounds a -myaddr lookup, so a dead resolver cannot hang the interpreter.
 const resolveTimeout = 10 * time.Second
 
-// listenAddrs says which local addresses to bind: the -myaddr literal or every address its
-// name resolves to (as Tcl's own socket -server does), or, without -myaddr, the IPv6
-// wildcard accepting IPv4 too.
-func listenAddrs(myaddr string) (addrs []netip.Addr, dualStack bool, err error) {
+// listenAddrs says which local addresses to bind: the -myaddr literal, every address its
+// name resolves to, or without -myaddr every address getaddrinfo gives for the passive
+// address (0.0.0.0 and ::), one listener each, as Tcl's own socket -server does. So a
+// worker's channel shows its addresses as Tcl's server channels show them: an IPv4 client
+// as 127.0.0.1, never as ::ffff:127.0.0.1.
+func listenAddrs(myaddr string) (addrs []netip.Addr, err error) {
 	if myaddr == "" {
-		return []netip.Addr{netip.IPv6Unspecified()}, true, nil
+		return forksafe.PassiveAddrs()
 	}
 	if addr, err := netip.ParseAddr(myaddr); err == nil {
-		return []netip.Addr{addr}, false, nil
+		return []netip.Addr{addr}, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
 	defer cancel()
@@ -34,7 +36,7 @@ func listenAddrs(myaddr string) (addrs []netip.Addr, dualStack bool, err error) 
 		if errors.As(err, &dnsErr) {
 			reason = dnsErr.Err
 		}
-		return nil, false, &Error{
+		return nil, &Error{
 			Msg:  "couldn't open socket: cannot resolve \"" + myaddr + "\": " + reason,
 			Code: []string{"SOCKETSERVER", "RESOLVE", myaddr},
 		}
@@ -47,25 +49,42 @@ func listenAddrs(myaddr string) (addrs []netip.Addr, dualStack bool, err error) 
 			addrs = append(addrs, addr)
 		}
 	}
-	return addrs, false, nil
+	return addrs, nil
 }
 
-// openListeners binds and listens on every address, all on one port: the first address
-// picks it when port is 0, the others follow it. Adopted sockets are taken as they are.
+// portChoices bounds how often port 0 is chosen again (see openListeners).
+const portChoices = 16
+
+// openListeners binds and listens on every address, all on one port. Adopted sockets are
+// taken as they are.
 func openListeners(o Options) (fds []int, port int, err error) {
 	if o.adopting() {
 		return adoptListeners(o)
 	}
-	addrs, dualStack, err := listenAddrs(o.MyAddr)
+	addrs, err := listenAddrs(o.MyAddr)
 	if err != nil {
 		return nil, 0, err
 	}
+	for range portChoices {
+		fds, port, err = openOnOnePort(addrs, o)
+		// With port 0 the kernel picks the first address's port, which a socket of the
+		// other family may hold: pick another.
+		if o.Port != 0 || !failedWith(err, unix.EADDRINUSE) {
+			break
+		}
+	}
+	return fds, port, err
+}
+
+// openOnOnePort opens a listener on each address, on o.Port or, for 0, the one the first
+// listener got. Without -myaddr, a family this host does not have (IPv6 turned off) is left
+// out, as Tcl leaves it out; any other failure closes them all.
+func openOnOnePort(addrs []netip.Addr, o Options) (fds []int, port int, err error) {
 	port = o.Port
 	for _, addr := range addrs {
-		fd, bound, err := openListener(addr, port, o, dualStack)
-		if errors.Is(err, unix.EAFNOSUPPORT) && dualStack {
-			// No IPv6 on this host: the IPv4 wildcard serves every address there is.
-			fd, bound, err = openListener(netip.IPv4Unspecified(), port, o, false)
+		fd, bound, err := openListener(addr, port, o)
+		if failedWith(err, unix.EAFNOSUPPORT) && o.MyAddr == "" {
+			continue
 		}
 		if err != nil {
 			closeAll(fds)
@@ -74,10 +93,13 @@ func openListeners(o Options) (fds []int, port int, err error) {
 		fds = append(fds, fd)
 		port = bound
 	}
+	if len(fds) == 0 {
+		return nil, 0, &SocketError{Errno: unix.EAFNOSUPPORT}
+	}
 	return fds, port, nil
 }
 
-func openListener(addr netip.Addr, port int, o Options, dualStack bool) (fd, bound int, err error) {
+func openListener(addr netip.Addr, port int, o Options) (fd, bound int, err error) {
 	family, sa := unix.AF_INET6, unix.Sockaddr(nil)
 	if addr.Is4() {
 		family = unix.AF_INET
@@ -95,7 +117,7 @@ func openListener(addr netip.Addr, port int, o Options, dualStack bool) (fd, bou
 	if err != nil {
 		return -1, 0, socketError(err)
 	}
-	err = configureAndListen(fd, family, sa, o, dualStack)
+	err = configureAndListen(fd, family, sa, o)
 	if err == nil {
 		bound, err = boundPort(fd)
 	}
@@ -106,7 +128,7 @@ func openListener(addr netip.Addr, port int, o Options, dualStack bool) (fd, bou
 	return fd, bound, nil
 }
 
-func configureAndListen(fd, family int, sa unix.Sockaddr, o Options, dualStack bool) error {
+func configureAndListen(fd, family int, sa unix.Sockaddr, o Options) error {
 	// SO_REUSEADDR as Tcl's own server sockets have it: a restarted server is not kept
 	// off its port by connections of the last one in TIME_WAIT.
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
@@ -117,12 +139,9 @@ func configureAndListen(fd, family int, sa unix.Sockaddr, o Options, dualStack b
 			return err
 		}
 	}
+	// IPv6 only, as Tcl has it: IPv4 clients come to the IPv4 listener, if there is one.
 	if family == unix.AF_INET6 {
-		v6only := 1
-		if dualStack {
-			v6only = 0
-		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			return err
 		}
 	}
@@ -152,6 +171,12 @@ func socketError(err error) error {
 		return &SocketError{Errno: errno}
 	}
 	return err
+}
+
+// failedWith says whether err is a SocketError for errno.
+func failedWith(err error, errno unix.Errno) bool {
+	var se *SocketError
+	return errors.As(err, &se) && se.Errno == errno
 }
 
 func closeAll(fds []int) {

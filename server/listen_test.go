@@ -83,13 +83,87 @@ func TestListenOnHostName(t *testing.T) {
 	}
 }
 
-// Without -myaddr the server listens on the IPv6 wildcard accepting IPv4 too, and an IPv4
-// client's address reaches the worker as a dotted quad.
-func TestListenDefaultIsDualStack(t *testing.T) {
+// Without -myaddr the server listens as Tcl's own socket -server does: one socket per
+// address getaddrinfo gives for the passive address, all on one port, the IPv6 one IPv6
+// only. Each client reaches a listener of its own family, so the worker's socket has the
+// client's address as it is (127.0.0.1, not ::ffff:127.0.0.1), and so is its own address.
+func TestListenDefaultOneListenerPerFamily(t *testing.T) {
 	s, _ := listen(t, DefaultOptions(0))
-	assertServes(t, s, "127.0.0.1")
+	passive, err := forksafe.PassiveAddrs()
+	if err != nil {
+		t.Fatalf("PassiveAddrs: %v", err)
+	}
+	var families []int
+	s.Listeners(func(fds []int) {
+		for _, fd := range fds {
+			if port := listeningPort(t, fd); port != s.Port() {
+				t.Errorf("descriptor %d listens on port %d, want %d", fd, port, s.Port())
+			}
+			family, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+			families = append(families, family)
+			if family == unix.AF_INET6 {
+				if only, err := unix.GetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY); err != nil || only != 1 {
+					t.Errorf("the IPv6 listener has IPV6_V6ONLY %d (%v), want 1", only, err)
+				}
+			}
+		}
+	})
+	var want []int
+	for _, addr := range passive {
+		if addr.Is4() {
+			want = append(want, unix.AF_INET)
+		} else if haveIPv6() {
+			want = append(want, unix.AF_INET6)
+		}
+	}
+	if !slices.Equal(families, want) {
+		t.Fatalf("listener families %v, want %v (one per passive address %v)", families, want, passive)
+	}
+
+	hosts := []string{"127.0.0.1"}
 	if haveIPv6() {
-		assertServes(t, s, "::1")
+		hosts = append(hosts, "::1")
+	}
+	for _, host := range hosts {
+		w := registerWorker(t, s)
+		w.ready()
+		client := dial(t, host, s.Port())
+		conn, peer := w.recvConn()
+		assertHandedOver(t, client, conn, peer)
+		clientAddr := client.LocalAddr().(*net.TCPAddr).AddrPort()
+		if got := conn.RemoteAddr().(*net.TCPAddr).AddrPort(); got != clientAddr || got.Addr().Is4In6() {
+			t.Errorf("%s client: the worker's socket has peer %v, want %v", host, got, clientAddr)
+		}
+		if got := conn.LocalAddr().(*net.TCPAddr).AddrPort(); got.Addr() != netip.MustParseAddr(host) {
+			t.Errorf("%s client: the worker's socket has local address %v, want %s", host, got, host)
+		}
+	}
+}
+
+// Back pressure holds across a port's listeners: clients of both families wait in their
+// listen queues while no worker is ready, and each READY takes exactly one of them.
+func TestListenDefaultBackPressureAcrossListeners(t *testing.T) {
+	requireIPv6(t)
+	s, _ := listen(t, DefaultOptions(0))
+	w := registerWorker(t, s)
+	waitCounts(t, s, counts{Workers: 1})
+	clients := map[netip.AddrPort]net.Conn{}
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		c := dial(t, host, s.Port())
+		clients[c.LocalAddr().(*net.TCPAddr).AddrPort()] = c
+	}
+	holdsFor(t, s, counts{Workers: 1})
+
+	for i := 1; i <= 2; i++ {
+		w.ready()
+		conn, peer := w.recvConn()
+		client := clients[peer]
+		if client == nil {
+			t.Fatalf("handed over a connection from %v, not one of the clients %v", peer, clients)
+		}
+		delete(clients, peer)
+		assertHandedOver(t, client, conn, peer)
+		waitCounts(t, s, counts{Workers: 1, Accepted: uint64(i), Dispatched: uint64(i)})
 	}
 }
 
@@ -146,15 +220,24 @@ func TestCloseWithdrawsOnlyItsOwnPort(t *testing.T) {
 // listenAddrs turns a host name's answers into unique, unmapped addresses (a resolver may
 // return ::ffff:127.0.0.1 for an IPv4 name, and the same address more than once).
 func TestListenAddrs(t *testing.T) {
-	addrs, dual, err := listenAddrs("")
-	if err != nil || !dual || !slices.Equal(addrs, []netip.Addr{netip.IPv6Unspecified()}) {
-		t.Errorf(`listenAddrs("") = %v, %v, %v; want [::], dual-stack`, addrs, dual, err)
+	addrs, err := listenAddrs("")
+	passive, perr := forksafe.PassiveAddrs()
+	if err != nil || perr != nil || !slices.Equal(addrs, passive) {
+		t.Errorf(`listenAddrs("") = %v, %v; want the passive addresses %v (%v)`, addrs, err, passive, perr)
 	}
-	addrs, dual, err = listenAddrs("::1")
-	if err != nil || dual || !slices.Equal(addrs, []netip.Addr{netip.IPv6Loopback()}) {
-		t.Errorf(`listenAddrs("::1") = %v, %v, %v; want [::1], not dual-stack`, addrs, dual, err)
+	for _, a := range addrs {
+		if !a.IsUnspecified() {
+			t.Errorf(`listenAddrs("") = %v: %v is not a wildcard address`, addrs, a)
+		}
 	}
-	addrs, _, err = listenAddrs("localhost")
+	if !slices.Contains(addrs, netip.IPv4Unspecified()) {
+		t.Errorf(`listenAddrs("") = %v, want 0.0.0.0 among them`, addrs)
+	}
+	addrs, err = listenAddrs("::1")
+	if err != nil || !slices.Equal(addrs, []netip.Addr{netip.IPv6Loopback()}) {
+		t.Errorf(`listenAddrs("::1") = %v, %v; want [::1]`, addrs, err)
+	}
+	addrs, err = listenAddrs("localhost")
 	if err != nil {
 		t.Skipf("localhost does not resolve: %v", err)
 	}

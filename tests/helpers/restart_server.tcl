@@ -5,7 +5,7 @@
 # -adopt systemd: ::socketserver::socket server -systemd 1 ?p?; -adopt fd: server -fd 3 ?p?,
 # once for each port of the list -port (once without a port if it is not given). Then it
 # forks n workers per port with ::socketserver::prefork (handler: one line in, "PID line"
-# out, close, ask again on the same port) and prints one line on stdout:
+# out, close, ask again on the same port) and, once each has asked, prints one line on stdout:
 #   ready PORTS PID LISTEN_PID LISTEN_FDS {WORKER PIDS} {INHERITED}
 # where INHERITED lists, as fd target pairs, the sockets and anon_inode descriptors (epoll,
 # eventfd...) the process had when it started (before loading socketserver);
@@ -53,6 +53,19 @@ foreach p [expr {$opt(-port) eq "" ? [list {}] : $opt(-port)}] {
 set workers {}
 foreach port $ports {
     lappend workers {*}[::socketserver::prefork $opt(-workers) [list reply $port] -port $port]
+}
+# "ready" once every worker has asked for its first connection: forked workers register on
+# their own, after prefork returns. (Each first request is waiting, or was answered.)
+set deadline [expr {[clock milliseconds] + 10000}]
+foreach port $ports {
+    while {[dict get [set info [::socketserver::socket info $port]] workers] < $opt(-workers) ||
+           [dict get $info ready] + [dict get $info accepted] < $opt(-workers)} {
+        if {[clock milliseconds] > $deadline} {
+            puts [list failed [pid] "the workers of port $port did not ask within 10 s: $info" {}]
+            exit 1
+        }
+        after 10
+    }
 }
 set port $ports
 foreach var {LISTEN_PID LISTEN_FDS} {
