@@ -48,8 +48,7 @@ test)
 	want tcl-thread tcl_package Thread # worker threads
 	want tcl-tls tcl_package tls       # tls::import on a received channel
 	want openssl program openssl       # the TLS test's throwaway certificate
-	want tcllib tcl_package httpd      # the HTTP server example (tcllib's httpd)
-	want curl program curl             # and its client
+	want curl program curl             # the HTTP server example's client
 	want haproxy program haproxy       # PROXY protocol tests put a real HAProxy in front
 	want systemd program systemd-socket-activate # socket activation, as systemd does it
 	want procps program kill           # tests kill the processes they started, by pid
@@ -57,14 +56,13 @@ test)
 	;;
 esac
 case $need in
-test|bench) want strace program strace ;; # dispatch tests and the syscall count trace
+test|bench)
+	want strace program strace          # dispatch tests and the syscall count trace
+	want tcllib tcl_package "httpd 4.3" # the HTTP server example (tcllib's httpd)
+	;;
 esac
 case $need in
-test|bench) want tcllib sh -c 'echo "package require httpd 4.3" | tclsh' ;; # the httpd example
-esac
-case $need in
-test) want curl command -v curl ;; # the httpd example's test
-bench) want apache2-utils command -v ab ;; # the HTTP rows
+bench) want apache2-utils program ab ;; # the HTTP rows
 esac
 
 if [ -n "$missing_other" ]; then
