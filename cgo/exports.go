@@ -26,6 +26,7 @@ var startOnce sync.Once
 func ssGoStart() {
 	// Being called means the runtime has finished starting, signal handlers included.
 	startOnce.Do(func() {
+		forksafe.RestoreOpenFilesLimit()
 		forksafe.NoteGoSignals()
 		forksafe.AdoptRuntimeDescriptors()
 	})

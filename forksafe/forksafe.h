@@ -53,6 +53,9 @@ ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
  */
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
 
+/* The open-files soft limit when the library was loaded (see rlimit.c), or -1 if unknown. */
+long long ss_open_files_limit_at_load(void);
+
 /* Signal dispositions: see signals.c. */
 void ss_signals_note_go(void);
 void ss_signals_restore_in_child(void);
