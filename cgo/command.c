@@ -99,7 +99,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	static const char *const options[] = {"-backlog",      "-fd",    "-myaddr",    "-proxyprotocol",
 	                                      "-proxytimeout", "-queue", "-reuseport", "-systemd", NULL};
 	enum { OPT_BACKLOG, OPT_FD, OPT_MYADDR, OPT_PROXYPROTOCOL, OPT_PROXYTIMEOUT, OPT_QUEUE, OPT_REUSEPORT, OPT_SYSTEMD };
-	struct ss_server_options opts = {.fd = -1, .proxytimeout_ms = -1};
+	struct ss_server_options opts = {.fd = -1};
 	Tcl_WideInt *wide = NULL;
 	int have_port = (objc - 2) % 2;
 	int options_end = objc - have_port;
@@ -137,6 +137,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			break;
 		case OPT_PROXYTIMEOUT:
 			wide = (Tcl_WideInt *)&opts.proxytimeout_ms;
+			opts.proxytimeout_given = 1;
 			break;
 		case OPT_QUEUE:
 			wide = (Tcl_WideInt *)&opts.queue;

@@ -41,7 +41,7 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	if copts.backlog_given != 0 {
 		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
 	}
-	if copts.proxytimeout_ms >= 0 {
+	if copts.proxytimeout_given != 0 {
 		wide.ProxyTimeoutMs = int64(copts.proxytimeout_ms)
 	}
 	o.ReusePort = copts.reuseport != 0

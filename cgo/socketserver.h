@@ -63,7 +63,7 @@ void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *
 /* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
 struct ss_server_options {
 	long long port, backlog, queue, proxytimeout_ms, fd;
-	int backlog_given, fd_given, reuseport;
+	int backlog_given, fd_given, proxytimeout_given, reuseport;
 	const char *myaddr; /* NULL: every address */
 	/* fd: -fd adopts this listening socket (-1 for none); systemd: -systemd adopts the
 	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS. */

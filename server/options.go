@@ -72,26 +72,27 @@ func badValue(what string, value int64, must string) *Error {
 	}
 }
 
-// numberRule is the range a numeric option must be in, and how an error says so. One rule
-// serves both Apply (the caller's wide numbers) and Validate (an Options built in Go).
+// numberRule is the range a numeric option must be in, and what it is a number of. One
+// rule serves both Apply (the caller's wide numbers) and Validate (an Options built in Go),
+// and its error states the range: "must be an integer from 0 to 2147483647".
 type numberRule struct {
 	what   string
 	lo, hi int64
-	must   string
+	noun   string
 }
 
 // Every range fits an int32: what listen(2) and the C side take.
 var (
-	portRule         = numberRule{"port", 0, 65535, "an integer from 0 to 65535"}
-	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "a non-negative integer"}
-	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "a non-negative integer"}
-	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a positive number of milliseconds"}
+	portRule         = numberRule{"port", 0, 65535, "an integer"}
+	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "an integer"}
+	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "an integer"}
+	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a number of milliseconds"}
 	fdRule           = numberRule{"-fd", 0, math.MaxInt32, "a descriptor number"}
 )
 
 func (r numberRule) check(v int64) error {
 	if v < r.lo || v > r.hi {
-		return badValue(r.what, v, r.must)
+		return badValue(r.what, v, fmt.Sprintf("%s from %d to %d", r.noun, r.lo, r.hi))
 	}
 	return nil
 }
