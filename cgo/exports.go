@@ -46,7 +46,9 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	}
 	o.ReusePort = copts.reuseport != 0
 	if copts.myaddr != nil {
-		o.MyAddr = C.GoString(copts.myaddr)
+		if o.MyAddr = C.GoString(copts.myaddr); o.MyAddr == "" {
+			return C.int(setError(server.EmptyMyAddr(), errnum, message, errorcode))
+		}
 	}
 	o.Systemd = copts.systemd != 0
 	o.ListenPID, o.ListenFDs = int(copts.listen_pid), int(copts.listen_fds)
