@@ -87,12 +87,6 @@ int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
 	return TCL_ERROR;
 }
 
-static int env_int(const char *name)
-{
-	const char *value = getenv(name);
-	return value ? atoi(value) : 0;
-}
-
 /* Options come in pairs and the port last; an adopted socket (-fd, -systemd) brings its port. */
 static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
@@ -161,8 +155,8 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	if (have_port && ss_get_wide(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
 		return TCL_ERROR;
 	if (opts.systemd) {
-		opts.listen_pid = env_int("LISTEN_PID");
-		opts.listen_fds = env_int("LISTEN_FDS");
+		opts.listen_pid = getenv("LISTEN_PID");
+		opts.listen_fds = getenv("LISTEN_FDS");
 	}
 
 	ss_reporter *reporter = ss_reporter_for(interp);

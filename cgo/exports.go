@@ -51,9 +51,11 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 		}
 	}
 	o.Systemd = copts.systemd != 0
-	o.ListenPID, o.ListenFDs = int(copts.listen_pid), int(copts.listen_fds)
 	o.ProxyProtocol = copts.proxyprotocol != 0
 	err := o.Apply(wide)
+	if err == nil && o.Systemd {
+		o.ListenPID, o.ListenFDs, err = server.ListenEnv(goStringOrEmpty(copts.listen_pid), goStringOrEmpty(copts.listen_fds))
+	}
 	port := -1
 	if err == nil {
 		port, err = open(owner, o)
@@ -81,6 +83,14 @@ func setError(err error, errnum *C.int, message, errorcode **C.char) int {
 		*message, *errorcode = C.CString("couldn't open socket: "+err.Error()), C.CString("SOCKETSERVER INTERNAL")
 	}
 	return -1
+}
+
+// goStringOrEmpty is C.GoString, with "" for NULL.
+func goStringOrEmpty(s *C.char) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString(s)
 }
 
 func goStrings(n C.int, p **C.char) []string {

@@ -66,8 +66,9 @@ struct ss_server_options {
 	int backlog_given, fd_given, proxytimeout_given, reuseport;
 	const char *myaddr; /* NULL: every address */
 	/* fd: -fd adopts this listening socket (-1 for none); systemd: -systemd adopts the
-	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS. */
-	int systemd, listen_pid, listen_fds, proxyprotocol;
+	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS (as set, NULL if not). */
+	int systemd, proxyprotocol;
+	const char *listen_pid, *listen_fds;
 };
 
 struct ss_info {
