@@ -390,7 +390,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	int port = ss_ports_lookup(asked, &registration_fd, &generation);
 	if (port == 0) {
 		if (asked != 0)
-			return ss_no_server_error(interp, asked);
+			return ss_ports_closed(asked) ? server_gone_error(interp, asked) : ss_no_server_error(interp, asked);
 		return ss_error(interp, "SOCKETSERVER NOSERVER",
 		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
 	}

@@ -70,5 +70,8 @@ int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
 void ss_ports_withdraw(int port, int registration_fd);
 /* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
 int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
+/* Nonzero if a server of this process (or of the parent it was forked from) served port
+ * and none does now: its server is gone, not unknown. */
+int ss_ports_closed(int port);
 
 #endif
