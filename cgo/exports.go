@@ -37,7 +37,8 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	errnum *C.int, message, errorcode **C.char) C.int {
 	o := server.DefaultOptions(0)
 	wide := server.Wide{Port: int64(copts.port), Backlog: int64(o.Backlog), Queue: int64(copts.queue),
-		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0}
+		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0,
+		WaitDataMs: int64(copts.waitdata_ms)}
 	if copts.backlog_given != 0 {
 		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
 	}
@@ -218,7 +219,7 @@ func ssServerInfo(port C.int, out *C.struct_ss_info) C.int {
 		port: C.int(info.Port), backlog: C.int(info.Backlog), queue: C.int(info.Queue),
 		workers: C.int(info.Workers), ready: C.int(info.Ready), queued: C.int(info.Queued),
 		accepted: C.ulonglong(info.Accepted), dispatched: C.ulonglong(info.Dispatched),
-		rejected: C.ulonglong(info.Rejected),
+		rejected: C.ulonglong(info.Rejected), silent: C.ulonglong(info.Silent),
 	}
 	return 0
 }

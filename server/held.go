@@ -1,0 +1,206 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
+)
+
+// Held connections: accepted, but kept by the dispatcher, without a worker, until their
+// first bytes have arrived. With -proxyprotocol that is the PROXY header (proxy.go); with
+// -waitdata, the first byte the client sends, or its end (a close or a reset is the
+// worker's to see). The dispatcher watches each one in its epoll set, never blocking on
+// one, hands it on once its bytes are there, and closes one whose deadline passes.
+//
+// maxHeld bounds how many are held at once, so that silent clients cannot take every
+// descriptor. When that many are held and another connection is accepted, the one held
+// longest makes room for it: it goes on if its bytes have arrived meanwhile, and is closed
+// otherwise. So a crowd of silent connections is cycled through as fast as it arrives,
+// instead of filling the server for a whole deadline while real clients wait in the
+// kernel's queue behind it.
+const maxHeld = 32
+
+type heldConn struct {
+	c        acceptedConn
+	order    uint64 // its place in accept order: the oldest makes room first
+	deadline time.Time
+	watched  bool
+	header   *headerBuffer // non-nil while its PROXY header is incomplete
+}
+
+// holding is the dispatcher's held connections.
+type holding struct {
+	conns    map[int]*heldConn // by descriptor
+	admitted uint64            // connections held so far, for heldConn.order
+	// Reports of connections closed while held, one limiter per kind of report.
+	proxyReports, waitDataReports reportLimiter
+}
+
+// holds says whether connections are held at all.
+func (d *dispatcher) holds() bool { return d.s.opts.ProxyProtocol || d.s.opts.WaitData > 0 }
+
+// admit takes a connection just accepted: to the queue, or held until its bytes arrive.
+func (d *dispatcher) admit(c acceptedConn) {
+	if !d.holds() {
+		d.queue = append(d.queue, c)
+		return
+	}
+	now := time.Now()
+	d.held.admitted++
+	h := &heldConn{c: c, order: d.held.admitted, deadline: now.Add(d.s.opts.WaitData)}
+	if d.s.opts.ProxyProtocol {
+		h.header, h.deadline = &headerBuffer{}, now.Add(d.s.opts.ProxyTimeout)
+	}
+	d.held.conns[c.fd] = h
+	d.advance(h) // its bytes may be there already: most clients send at once
+	if len(d.held.conns) > maxHeld {
+		d.makeRoom()
+	}
+}
+
+// advance moves h on with what has arrived: the rest of its header, then, with -waitdata,
+// its first byte. Called once it is accepted and each time it is readable.
+func (d *dispatcher) advance(h *heldConn) {
+	if h.header != nil {
+		done, why := d.readHeader(h)
+		switch {
+		case why != "":
+			d.drop(h, why)
+			return
+		case !done:
+			d.watchHeld(h)
+			return
+		}
+		h.header = nil
+		h.deadline = time.Now().Add(d.s.opts.WaitData)
+	}
+	if d.s.opts.WaitData > 0 && !readable(h.c.fd) {
+		d.watchHeld(h)
+		return
+	}
+	d.release(h)
+}
+
+// readable says whether a read on fd would not block: data, end of file or an error.
+func readable(fd int) bool {
+	var one [1]byte
+	_, err := peek(fd, one[:])
+	return !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR)
+}
+
+// peek reads what has arrived without consuming it (recv with MSG_PEEK, no allocation).
+func peek(fd int, buf []byte) (int, error) {
+	n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])),
+		uintptr(len(buf)), unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// watchHeld has the dispatch loop woken when h is readable (level-triggered: again and
+// again while it stays so).
+func (d *dispatcher) watchHeld(h *heldConn) {
+	if h.watched {
+		return
+	}
+	if err := d.watch(h.c.fd, unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+		d.drop(h, fmt.Sprintf("cannot watch the connection: %v", err))
+		return
+	}
+	h.watched = true
+}
+
+func (d *dispatcher) unhold(h *heldConn) {
+	if h.watched {
+		unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, h.c.fd, nil)
+	}
+	delete(d.held.conns, h.c.fd)
+}
+
+// release hands h on: it joins the queue for the next ready worker.
+func (d *dispatcher) release(h *heldConn) {
+	d.unhold(h)
+	d.queue = append(d.queue, h.c)
+}
+
+// drop closes h, counts it, and reports it (rate-limited): as a PROXY reject while its
+// header is incomplete, as a silent connection after.
+func (d *dispatcher) drop(h *heldConn, why string) {
+	d.unhold(h)
+	counter, limiter, kind := &d.s.stats.silent, &d.held.waitDataReports, "WAITDATA"
+	if h.header != nil {
+		counter, limiter, kind = &d.s.stats.rejected, &d.held.proxyReports, "PROXY"
+	}
+	counter.Add(1) // before the close, so a client that sees it sees the count
+	forksafe.Close(h.c.fd)
+	if missed, ok := limiter.allow(time.Now()); ok {
+		ip := forksafe.FormatIP(h.c.peer.Addr())
+		verb := "closed"
+		if h.header != nil {
+			verb = "rejected"
+		}
+		d.s.report(fmt.Sprintf("socketserver port %d: %s a connection from %s: %s%s",
+			d.s.port, verb, ip, why, missedNote(missed)), []string{"SOCKETSERVER", kind, ip})
+	}
+}
+
+// missing says what h is held for.
+func (d *dispatcher) missing(h *heldConn) (what string, timeout time.Duration) {
+	if h.header != nil {
+		return "no complete PROXY header", d.s.opts.ProxyTimeout
+	}
+	return "no data", d.s.opts.WaitData
+}
+
+// expireHeld closes the held connections whose deadline has passed.
+func (d *dispatcher) expireHeld(now time.Time) {
+	for _, h := range d.held.conns {
+		if now.After(h.deadline) {
+			what, timeout := d.missing(h)
+			d.drop(h, fmt.Sprintf("%s within %v", what, timeout))
+		}
+	}
+}
+
+// makeRoom frees a place among the held connections: the oldest goes on if its bytes have
+// arrived, and is closed if not.
+func (d *dispatcher) makeRoom() {
+	var oldest *heldConn
+	for _, h := range d.held.conns {
+		if oldest == nil || h.order < oldest.order {
+			oldest = h
+		}
+	}
+	d.advance(oldest)
+	if d.held.conns[oldest.c.fd] == oldest {
+		what, _ := d.missing(oldest)
+		d.drop(oldest, fmt.Sprintf("%s yet, and %d connections were held already", what, maxHeld))
+	}
+}
+
+// heldWaitMillis lowers wait (an epoll_wait timeout, -1 for none) to the first deadline of
+// a held connection.
+func (d *dispatcher) heldWaitMillis(now time.Time, wait int) int {
+	for _, h := range d.held.conns {
+		ms := int(h.deadline.Sub(now)/time.Millisecond) + 1
+		if wait < 0 || ms < wait {
+			wait = max(ms, 0)
+		}
+	}
+	return wait
+}
+
+// closeHeld closes every held connection (the server is closing).
+func (d *dispatcher) closeHeld() {
+	for _, h := range d.held.conns {
+		forksafe.Close(h.c.fd)
+	}
+	d.held.conns = nil
+}
