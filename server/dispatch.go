@@ -189,6 +189,9 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 			d.pending[i] = false
 		case errors.Is(err, unix.EINTR):
 		case errors.As(err, &errno):
+			if d.shedHeld(d.s.listeners[i], errno) {
+				continue // a held connection gave its descriptor back: accept again
+			}
 			if msg, code := d.backoff.failed(now, errno, d.s.port); msg != "" {
 				d.s.report(msg, code)
 			}

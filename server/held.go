@@ -60,7 +60,7 @@ func (d *dispatcher) admit(c acceptedConn) {
 	d.held.conns[c.fd] = h
 	d.advance(h) // its bytes may be there already: most clients send at once
 	if len(d.held.conns) > maxHeld {
-		d.makeRoom()
+		d.makeRoom(fmt.Sprintf("%d connections were held already", maxHeld))
 	}
 }
 
@@ -169,9 +169,9 @@ func (d *dispatcher) expireHeld(now time.Time) {
 	}
 }
 
-// makeRoom frees a place among the held connections: the oldest goes on if its bytes have
-// arrived, and is closed if not.
-func (d *dispatcher) makeRoom() {
+// makeRoom frees a place among the held connections, because of why: the oldest goes on if
+// its bytes have arrived, and is closed if not.
+func (d *dispatcher) makeRoom(why string) {
 	var oldest *heldConn
 	for _, h := range d.held.conns {
 		if oldest == nil || h.order < oldest.order {
@@ -181,8 +181,26 @@ func (d *dispatcher) makeRoom() {
 	d.advance(oldest)
 	if d.held.conns[oldest.c.fd] == oldest {
 		what, _ := d.missing(oldest)
-		d.drop(oldest, fmt.Sprintf("%s yet, and %d connections were held already", what, maxHeld))
+		d.drop(oldest, fmt.Sprintf("%s yet, and %s", what, why))
 	}
+}
+
+// shedHeld answers accept(2) on listener failing with errno: if the process is out of
+// descriptors, a connection is waiting, and some are held, the oldest held connection makes
+// room, and true says to accept again. Held connections are the server's to give up;
+// pausing instead would leave the connections waiting in the kernel, real ones included,
+// until the held ones' deadlines. (accept(2) fails with EMFILE even when none is waiting,
+// hence the poll, which needs no descriptor.)
+func (d *dispatcher) shedHeld(listener int, errno unix.Errno) bool {
+	if (errno != unix.EMFILE && errno != unix.ENFILE) || len(d.held.conns) == 0 {
+		return false
+	}
+	waiting := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(waiting, 0); n != 1 || waiting[0].Revents&unix.POLLIN == 0 {
+		return false
+	}
+	d.makeRoom("the server is out of descriptors")
+	return true
 }
 
 // heldWaitMillis lowers wait (an epoll_wait timeout, -1 for none) to the first deadline of
