@@ -151,7 +151,7 @@ func (d *dispatcher) dispatch() {
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
-		if len(d.queue) >= d.ready+d.s.opts.Queue {
+		if len(d.queue) >= d.ready+d.s.opts.Queue || !d.roomToHold(time.Now()) {
 			break
 		}
 		c, ok := d.acceptOne()

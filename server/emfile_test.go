@@ -166,6 +166,7 @@ func TestOutOfDescriptorsHeldConnectionsMakeRoom(t *testing.T) {
 	}
 	clientFile := os.NewFile(uintptr(clientFD), "client")
 	defer clientFile.Close()
+	time.Sleep(makeRoomAfter) // the held ones past the time before which none makes room
 
 	restore := exhaustDescriptors(t)
 	if err := unix.Connect(clientFD, &unix.SockaddrInet4{Port: s.Port(), Addr: [4]byte{127, 0, 0, 1}}); err != nil {

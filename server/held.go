@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -19,16 +20,23 @@ import (
 // one, hands it on once its bytes are there, and closes one whose deadline passes.
 //
 // maxHeld bounds how many are held at once, so that silent clients cannot take every
-// descriptor. When that many are held and another connection is accepted, the one held
-// longest makes room for it: it goes on if its bytes have arrived meanwhile, and is closed
-// otherwise. So a crowd of silent connections is cycled through as fast as it arrives,
-// instead of filling the server for a whole deadline while real clients wait in the
-// kernel's queue behind it.
-const maxHeld = 32
+// descriptor. When that many are held, the one held longest makes room for the next
+// connection: it goes on if its bytes have arrived meanwhile, and is closed otherwise. So a
+// crowd of silent connections is cycled through as fast as it arrives, instead of filling
+// the server for a whole deadline while real clients wait in the kernel's queue behind it.
+// But none makes room before it has been held makeRoomAfter: a real client gets at least
+// that long to send its first bytes, however many connect at once (until then accepting
+// waits, as it does without holding), and silent ones are cycled through at most maxHeld
+// per makeRoomAfter.
+const (
+	maxHeld       = 256
+	makeRoomAfter = 50 * time.Millisecond
+)
 
 type heldConn struct {
 	c        acceptedConn
-	order    uint64 // its place in accept order: the oldest makes room first
+	order    uint64    // its place in accept order: the oldest makes room first
+	since    time.Time // when it was accepted
 	deadline time.Time
 	watched  bool
 	header   *headerBuffer // non-nil while its PROXY header is incomplete
@@ -53,7 +61,7 @@ func (d *dispatcher) admit(c acceptedConn) {
 	}
 	now := time.Now()
 	d.held.admitted++
-	h := &heldConn{c: c, order: d.held.admitted, deadline: now.Add(d.s.opts.WaitData)}
+	h := &heldConn{c: c, order: d.held.admitted, since: now, deadline: now.Add(d.s.opts.WaitData)}
 	if d.s.opts.ProxyProtocol {
 		h.header, h.deadline = &headerBuffer{}, now.Add(d.s.opts.ProxyTimeout)
 	}
@@ -169,15 +177,30 @@ func (d *dispatcher) expireHeld(now time.Time) {
 	}
 }
 
-// makeRoom frees a place among the held connections, because of why: the oldest goes on if
-// its bytes have arrived, and is closed if not.
-func (d *dispatcher) makeRoom(why string) {
+// oldestHeld is the connection held longest, nil if none is.
+func (d *dispatcher) oldestHeld() *heldConn {
 	var oldest *heldConn
 	for _, h := range d.held.conns {
 		if oldest == nil || h.order < oldest.order {
 			oldest = h
 		}
 	}
+	return oldest
+}
+
+// roomToHold says whether another connection may be accepted: fewer than maxHeld are held,
+// or the oldest has been held long enough to make room for it.
+func (d *dispatcher) roomToHold(now time.Time) bool {
+	if !d.holds() || len(d.held.conns) < maxHeld {
+		return true
+	}
+	return now.Sub(d.oldestHeld().since) >= makeRoomAfter
+}
+
+// makeRoom frees a place among the held connections, because of why: the oldest goes on if
+// its bytes have arrived, and is closed if not.
+func (d *dispatcher) makeRoom(why string) {
+	oldest := d.oldestHeld()
 	d.advance(oldest)
 	if d.held.conns[oldest.c.fd] == oldest {
 		what, _ := d.missing(oldest)
@@ -192,7 +215,8 @@ func (d *dispatcher) makeRoom(why string) {
 // until the held ones' deadlines. (accept(2) fails with EMFILE even when none is waiting,
 // hence the poll, which needs no descriptor.)
 func (d *dispatcher) shedHeld(listener int, errno unix.Errno) bool {
-	if (errno != unix.EMFILE && errno != unix.ENFILE) || len(d.held.conns) == 0 {
+	if (errno != unix.EMFILE && errno != unix.ENFILE) || len(d.held.conns) == 0 ||
+		time.Since(d.oldestHeld().since) < makeRoomAfter {
 		return false
 	}
 	waiting := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}}
@@ -204,15 +228,28 @@ func (d *dispatcher) shedHeld(listener int, errno unix.Errno) bool {
 }
 
 // heldWaitMillis lowers wait (an epoll_wait timeout, -1 for none) to the first deadline of
-// a held connection.
+// a held connection, and, while maxHeld are, to when the oldest may make room.
 func (d *dispatcher) heldWaitMillis(now time.Time, wait int) int {
-	for _, h := range d.held.conns {
-		ms := int(h.deadline.Sub(now)/time.Millisecond) + 1
-		if wait < 0 || ms < wait {
+	lower := func(t time.Time) {
+		if ms := int(t.Sub(now)/time.Millisecond) + 1; wait < 0 || ms < wait {
 			wait = max(ms, 0)
 		}
 	}
+	for _, h := range d.held.conns {
+		lower(h.deadline)
+	}
+	if len(d.held.conns) >= maxHeld && d.acceptWaits(now) {
+		lower(d.oldestHeld().since.Add(makeRoomAfter))
+	}
 	return wait
+}
+
+// acceptWaits says whether the dispatcher would accept now but for the bound on held
+// connections: a worker can take one, accepting is not paused, and a listener may have one
+// waiting. (When it would not, the event that changes that wakes the loop; waking for the
+// bound then would spin.)
+func (d *dispatcher) acceptWaits(now time.Time) bool {
+	return len(d.queue) < d.ready+d.s.opts.Queue && !d.backoff.paused(now) && slices.Contains(d.pending, true)
 }
 
 // closeHeld closes every held connection (the server is closing).

@@ -106,3 +106,21 @@ func TestWaitDataAfterProxyHeader(t *testing.T) {
 	conn, _ := w.recvConn()
 	expectRead(t, conn, "data")
 }
+
+// No held connection makes room before it has been held makeRoomAfter, however many
+// connect at once: a real client always gets that long to send its first bytes.
+func TestHeldMakesRoomOnlyAfterItsGrace(t *testing.T) {
+	s, _, w := waitDataServer(t, time.Minute)
+	w.ready()
+	waitCounts(t, s, counts{Workers: 1, Ready: 1})
+	start := time.Now()
+	first := dial(t, "127.0.0.1", s.Port())
+	for range maxHeld {
+		dial(t, "127.0.0.1", s.Port())
+	}
+	assertClosedByServer(t, first)
+	if held := time.Since(start); held < makeRoomAfter {
+		t.Errorf("the oldest held connection was closed after %v, before its %v", held, makeRoomAfter)
+	}
+	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: maxHeld + 1, Silent: 1})
+}

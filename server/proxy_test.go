@@ -119,7 +119,7 @@ func TestProxySilentHeadersAreBoundedOldestMakesRoom(t *testing.T) {
 	}, func() string { return fmt.Sprintf("counters %+v", got) })
 	rep := rec.Next(t, eventTimeout)
 	if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.Code, want) ||
-		!strings.Contains(rep.Msg, "no complete PROXY header yet, and 32 connections were held already") {
+		!strings.Contains(rep.Msg, fmt.Sprintf("no complete PROXY header yet, and %d connections were held already", maxHeld)) {
 		t.Errorf("report %q code %q, want code %q and why", rep.Msg, rep.Code, want)
 	}
 }
