@@ -1,7 +1,7 @@
 /*
  * command.c: ::socketserver::socket, the command scripts call.
  *
- *   ::socketserver::socket server ?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? port
+ *   ::socketserver::socket server ?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? ?-waitdata ms? port
  *   ::socketserver::socket client ?-port port? handler
  *   ::socketserver::socket info ?port?
  *   ::socketserver::socket close port
@@ -22,7 +22,7 @@
 #define USAGE "subcommand ?arg ...?"
 #define SERVER_USAGE                                                                              \
 	"?-backlog n? ?-fd n? ?-myaddr addr? ?-proxyprotocol bool? ?-proxytimeout ms? ?-queue n? " \
-	"?-reuseport bool? ?-systemd bool? port"
+	"?-reuseport bool? ?-systemd bool? ?-waitdata ms? port"
 
 static const char *const subcommands[] = {"client", "close", "handoff", "info", "server", NULL};
 enum { CMD_CLIENT, CMD_CLOSE, CMD_HANDOFF, CMD_INFO, CMD_SERVER };
@@ -87,19 +87,16 @@ int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
 	return TCL_ERROR;
 }
 
-static int env_int(const char *name)
-{
-	const char *value = getenv(name);
-	return value ? atoi(value) : 0;
-}
-
 /* Options come in pairs and the port last; an adopted socket (-fd, -systemd) brings its port. */
 static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
 	static const char *const options[] = {"-backlog",      "-fd",    "-myaddr",    "-proxyprotocol",
-	                                      "-proxytimeout", "-queue", "-reuseport", "-systemd", NULL};
-	enum { OPT_BACKLOG, OPT_FD, OPT_MYADDR, OPT_PROXYPROTOCOL, OPT_PROXYTIMEOUT, OPT_QUEUE, OPT_REUSEPORT, OPT_SYSTEMD };
-	struct ss_server_options opts = {.fd = -1, .proxytimeout_ms = -1};
+	                                      "-proxytimeout", "-queue", "-reuseport", "-systemd", "-waitdata", NULL};
+	enum {
+		OPT_BACKLOG, OPT_FD, OPT_MYADDR, OPT_PROXYPROTOCOL, OPT_PROXYTIMEOUT, OPT_QUEUE, OPT_REUSEPORT, OPT_SYSTEMD,
+		OPT_WAITDATA
+	};
+	struct ss_server_options opts = {.fd = -1};
 	Tcl_WideInt *wide = NULL;
 	int have_port = (objc - 2) % 2;
 	int options_end = objc - have_port;
@@ -137,6 +134,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			break;
 		case OPT_PROXYTIMEOUT:
 			wide = (Tcl_WideInt *)&opts.proxytimeout_ms;
+			opts.proxytimeout_given = 1;
 			break;
 		case OPT_QUEUE:
 			wide = (Tcl_WideInt *)&opts.queue;
@@ -146,6 +144,9 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			break;
 		case OPT_SYSTEMD:
 			rc = Tcl_GetBooleanFromObj(interp, objv[i + 1], &opts.systemd);
+			break;
+		case OPT_WAITDATA:
+			wide = (Tcl_WideInt *)&opts.waitdata_ms;
 			break;
 		}
 		if (wide != NULL)
@@ -160,8 +161,8 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	if (have_port && ss_get_wide(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
 		return TCL_ERROR;
 	if (opts.systemd) {
-		opts.listen_pid = env_int("LISTEN_PID");
-		opts.listen_fds = env_int("LISTEN_FDS");
+		opts.listen_pid = getenv("LISTEN_PID");
+		opts.listen_fds = getenv("LISTEN_FDS");
 	}
 
 	ss_reporter *reporter = ss_reporter_for(interp);
@@ -239,6 +240,7 @@ static int info_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	dict_put(dict, "dispatched", (Tcl_WideInt)info.dispatched);
 	dict_put(dict, "queued", info.queued);
 	dict_put(dict, "rejected", (Tcl_WideInt)info.rejected);
+	dict_put(dict, "silent", (Tcl_WideInt)info.silent);
 	Tcl_SetObjResult(interp, dict);
 	return TCL_OK;
 }

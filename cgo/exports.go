@@ -26,6 +26,7 @@ var startOnce sync.Once
 func ssGoStart() {
 	// Being called means the runtime has finished starting, signal handlers included.
 	startOnce.Do(func() {
+		forksafe.RestoreOpenFilesLimit()
 		forksafe.NoteGoSignals()
 		forksafe.AdoptRuntimeDescriptors()
 	})
@@ -36,21 +37,26 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	errnum *C.int, message, errorcode **C.char) C.int {
 	o := server.DefaultOptions(0)
 	wide := server.Wide{Port: int64(copts.port), Backlog: int64(o.Backlog), Queue: int64(copts.queue),
-		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0}
+		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0,
+		WaitDataMs: int64(copts.waitdata_ms)}
 	if copts.backlog_given != 0 {
 		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
 	}
-	if copts.proxytimeout_ms >= 0 {
+	if copts.proxytimeout_given != 0 {
 		wide.ProxyTimeoutMs = int64(copts.proxytimeout_ms)
 	}
 	o.ReusePort = copts.reuseport != 0
 	if copts.myaddr != nil {
-		o.MyAddr = C.GoString(copts.myaddr)
+		if o.MyAddr = C.GoString(copts.myaddr); o.MyAddr == "" {
+			return C.int(setError(server.EmptyMyAddr(), errnum, message, errorcode))
+		}
 	}
 	o.Systemd = copts.systemd != 0
-	o.ListenPID, o.ListenFDs = int(copts.listen_pid), int(copts.listen_fds)
 	o.ProxyProtocol = copts.proxyprotocol != 0
 	err := o.Apply(wide)
+	if err == nil && o.Systemd {
+		o.ListenPID, o.ListenFDs, err = server.ListenEnv(goStringOrEmpty(copts.listen_pid), goStringOrEmpty(copts.listen_fds))
+	}
 	port := -1
 	if err == nil {
 		port, err = open(owner, o)
@@ -78,6 +84,14 @@ func setError(err error, errnum *C.int, message, errorcode **C.char) int {
 		*message, *errorcode = C.CString("couldn't open socket: "+err.Error()), C.CString("SOCKETSERVER INTERNAL")
 	}
 	return -1
+}
+
+// goStringOrEmpty is C.GoString, with "" for NULL.
+func goStringOrEmpty(s *C.char) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString(s)
 }
 
 func goStrings(n C.int, p **C.char) []string {
@@ -205,7 +219,7 @@ func ssServerInfo(port C.int, out *C.struct_ss_info) C.int {
 		port: C.int(info.Port), backlog: C.int(info.Backlog), queue: C.int(info.Queue),
 		workers: C.int(info.Workers), ready: C.int(info.Ready), queued: C.int(info.Queued),
 		accepted: C.ulonglong(info.Accepted), dispatched: C.ulonglong(info.Dispatched),
-		rejected: C.ulonglong(info.Rejected),
+		rejected: C.ulonglong(info.Rejected), silent: C.ulonglong(info.Silent),
 	}
 	return 0
 }

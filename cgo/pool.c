@@ -44,7 +44,7 @@ static const char *library_dir(void)
 
 static int non_negative(Tcl_Interp *interp, Tcl_Obj *obj, const char *option, int *value)
 {
-	return ss_get_ranged(interp, obj, option, 0, INT_MAX, "a non-negative integer", value);
+	return ss_get_ranged(interp, obj, option, 0, INT_MAX, "an integer from 0 to 2147483647", value);
 }
 
 static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])

@@ -62,17 +62,18 @@ void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
 /* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
 struct ss_server_options {
-	long long port, backlog, queue, proxytimeout_ms, fd;
-	int backlog_given, fd_given, reuseport;
+	long long port, backlog, queue, proxytimeout_ms, fd, waitdata_ms;
+	int backlog_given, fd_given, proxytimeout_given, reuseport;
 	const char *myaddr; /* NULL: every address */
 	/* fd: -fd adopts this listening socket (-1 for none); systemd: -systemd adopts the
-	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS. */
-	int systemd, listen_pid, listen_fds, proxyprotocol;
+	 * sockets systemd passed, described by LISTEN_PID and LISTEN_FDS (as set, NULL if not). */
+	int systemd, proxyprotocol;
+	const char *listen_pid, *listen_fds;
 };
 
 struct ss_info {
 	int port, backlog, queue, workers, ready, queued;
-	unsigned long long accepted, dispatched, rejected;
+	unsigned long long accepted, dispatched, rejected, silent;
 };
 
 /* What `pool create` was asked for. */

@@ -264,7 +264,11 @@ static void channel_closed(ClientData data)
 }
 
 /* Calls the handler as {*}handler chan ipaddr port at global level, as Tcl's own accept
- * callback does; an error goes to bgerror and the worker carries on. */
+ * callback does; an error goes to bgerror and the worker carries on. As there (tclIOCmd.c,
+ * AcceptCallbackProc), a handler that fails loses the channel: it is unregistered from the
+ * interpreter, which closes it unless the handler handed it on (interp transfer or share)
+ * or closed it already, so a failing handler leaks no descriptor and leaves no client
+ * waiting. */
 static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, int port)
 {
 	Tcl_Interp *interp = req->interp;
@@ -288,6 +292,7 @@ static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, in
 	if (code != TCL_OK) {
 		Tcl_AddErrorInfo(interp, "\n    (socketserver client handler)");
 		Tcl_BackgroundException(interp, code);
+		Tcl_UnregisterChannel(interp, chan);
 	}
 	Tcl_DecrRefCount(cmd);
 	Tcl_UnregisterChannel(NULL, chan);
@@ -450,7 +455,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	int port = ss_ports_lookup(asked, &registration_fd, &generation);
 	if (port == 0) {
 		if (asked != 0)
-			return ss_no_server_error(interp, asked);
+			return ss_ports_closed(asked) ? server_gone_error(interp, asked) : ss_no_server_error(interp, asked);
 		return ss_error(interp, "SOCKETSERVER NOSERVER",
 		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
 	}

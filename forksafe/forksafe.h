@@ -53,6 +53,9 @@ ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
  */
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
 
+/* The open-files soft limit when the library was loaded (see rlimit.c), or -1 if unknown. */
+long long ss_open_files_limit_at_load(void);
+
 /* Signal dispositions: see signals.c. */
 void ss_signals_note_go(void);
 void ss_signals_restore_in_child(void);
@@ -67,5 +70,8 @@ int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
 void ss_ports_withdraw(int port, int registration_fd);
 /* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
 int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
+/* Nonzero if a server of this process (or of the parent it was forked from) served port
+ * and none does now: its server is gone, not unknown. */
+int ss_ports_closed(int port);
 
 #endif

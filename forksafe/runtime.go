@@ -1,11 +1,30 @@
 package forksafe
 
+/*
+#include "forksafe.h"
+*/
+import "C"
+
 import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// RestoreOpenFilesLimit puts RLIMIT_NOFILE's soft limit back to what it was when the library
+// was loaded, undoing the Go runtime's raising it (see rlimit.c). Through syscall.Setrlimit,
+// so that the runtime also stops resetting it in the processes it starts: they inherit the
+// process's limit, as those Tcl's exec starts do.
+func RestoreOpenFilesLimit() error {
+	atLoad := int64(C.ss_open_files_limit_at_load())
+	var now syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &now); err != nil || atLoad < 0 || uint64(atLoad) == now.Cur {
+		return err
+	}
+	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: uint64(atLoad), Max: now.Max})
+}
 
 // AdoptRuntimeDescriptors registers the descriptors the Go runtime itself holds, so a forked
 // worker closes them like the server's own: the cgroup files it reads its CPU quota from,

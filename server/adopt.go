@@ -17,13 +17,13 @@ const systemdFirstFD = 3
 // Each must be a listening TCP socket; from then on the server owns it (a forked child
 // closes it; `close` closes it).
 func adoptListeners(o Options) (fds []int, port int, err error) {
-	candidates := []int{o.FD}
+	first, count := o.FD, 1
 	if o.Systemd {
-		if candidates, err = systemdListeners(o); err != nil {
+		if first, count, err = systemdListeners(o); err != nil {
 			return nil, 0, err
 		}
 	}
-	for _, fd := range candidates {
+	for fd := first; fd < first+count; fd++ { // checked one by one: LISTEN_FDS may be any size
 		p, err := checkListening(fd)
 		if err != nil {
 			return nil, 0, err
@@ -58,19 +58,16 @@ func adoptListeners(o Options) (fds []int, port int, err error) {
 	return fds, port, nil
 }
 
-func systemdListeners(o Options) ([]int, error) {
-	if o.ListenPID != unix.Getpid() || o.ListenFDs <= 0 {
-		return nil, &Error{
+// systemdListeners says which descriptors systemd passed: count of them from first.
+func systemdListeners(o Options) (first, count int, err error) {
+	if o.ListenPID != unix.Getpid() || o.ListenFDs <= 0 || o.ListenFDs > maxListenFDs {
+		return 0, 0, &Error{
 			Msg: fmt.Sprintf("no sockets from systemd for this process (LISTEN_PID %d, LISTEN_FDS %d, pid %d)",
 				o.ListenPID, o.ListenFDs, unix.Getpid()),
 			Code: []string{"SOCKETSERVER", "BADVALUE", "-systemd", "1"},
 		}
 	}
-	fds := make([]int, o.ListenFDs)
-	for i := range fds {
-		fds[i] = systemdFirstFD + i
-	}
-	return fds, nil
+	return systemdFirstFD, o.ListenFDs, nil
 }
 
 // checkListening returns the port of fd if it is a listening IPv4 or IPv6 TCP socket.

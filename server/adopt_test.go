@@ -133,6 +133,7 @@ func TestSystemdWithoutSockets(t *testing.T) {
 		{"LISTEN_PID of another process", unix.Getpid() + 1, 1},
 		{"LISTEN_FDS 0", unix.Getpid(), 0},
 		{"nothing set", 0, 0},
+		{"LISTEN_FDS beyond any descriptor number", unix.Getpid(), maxListenFDs + 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,18 +23,16 @@ type dispatcher struct {
 	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready    int             // live entries in readyQ
 	queue    []acceptedConn  // accepted, waiting for a ready worker
-	headers  map[int]*awaitingHeader
+	held     holding
 	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
 	next     int         // the listener to try first, so none is starved
 	isListen map[int]int // listener fd -> index
 	backoff  acceptBackoff
-	// proxyReports limits reports of rejected PROXY headers.
-	proxyReports reportLimiter
 }
 
 func newDispatcher(s *Server) (*dispatcher, error) {
 	d := &dispatcher{
-		s: s, workers: make(map[int]*worker), headers: make(map[int]*awaitingHeader),
+		s: s, workers: make(map[int]*worker), held: holding{conns: make(map[int]*heldConn)},
 		pending: make([]bool, len(s.listeners)), isListen: make(map[int]int),
 	}
 	for i, fd := range s.listeners {
@@ -84,28 +82,21 @@ func (d *dispatcher) run() {
 				}
 			case fd == d.s.registration:
 				d.acceptRegistrations()
-			case d.headers[fd] != nil:
-				d.readHeader(d.headers[fd])
+			case d.held.conns[fd] != nil:
+				d.advance(d.held.conns[fd])
 			default:
 				d.readWorker(d.workers[fd])
 			}
 		}
-		d.expireHeaders(time.Now())
+		d.expireHeld(time.Now())
 		d.dispatch()
 	}
 }
 
-// waitMillis is the epoll_wait timeout: until an accept pause or a PROXY header deadline
-// ends, or forever (-1).
+// waitMillis is the epoll_wait timeout: until an accept pause or a held connection's
+// deadline ends, or forever (-1).
 func (d *dispatcher) waitMillis(now time.Time) int {
-	wait := d.backoff.waitMillis(now)
-	for _, h := range d.headers {
-		ms := int(h.deadline.Sub(now)/time.Millisecond) + 1
-		if wait < 0 || ms < wait {
-			wait = max(ms, 0)
-		}
-	}
-	return wait
+	return d.heldWaitMillis(now, d.backoff.waitMillis(now))
 }
 
 // runCommands runs what other goroutines asked of the dispatcher; true means close down.
@@ -150,11 +141,6 @@ func (d *dispatcher) readWorker(w *worker) {
 	}
 }
 
-// maxAwaitingHeaders bounds the connections accepted, with -proxyprotocol, to read their
-// PROXY header: they do not wait for a ready worker, so one slow client cannot hold back
-// the others, but neither can a crowd of silent ones take every descriptor.
-const maxAwaitingHeaders = 32
-
 // dispatch hands queued connections to ready workers, then accepts while a worker is ready
 // or the queue has room: with -queue 0 a connection nobody is ready for stays in the
 // kernel's listen queue, whose length -backlog sets.
@@ -165,11 +151,7 @@ func (d *dispatcher) dispatch() {
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
-		if d.s.opts.ProxyProtocol {
-			if len(d.headers) >= maxAwaitingHeaders || len(d.queue) >= d.ready+d.s.opts.Queue {
-				break
-			}
-		} else if len(d.queue) >= d.ready+d.s.opts.Queue {
+		if len(d.queue) >= d.ready+d.s.opts.Queue || !d.roomToHold(time.Now()) {
 			break
 		}
 		c, ok := d.acceptOne()
@@ -177,11 +159,7 @@ func (d *dispatcher) dispatch() {
 			break
 		}
 		d.s.stats.accepted.Add(1)
-		if d.s.opts.ProxyProtocol {
-			d.awaitHeader(c)
-		} else {
-			d.queue = append(d.queue, c)
-		}
+		d.admit(c)
 	}
 	d.s.stats.queued.Store(int64(len(d.queue)))
 }
@@ -211,6 +189,9 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 			d.pending[i] = false
 		case errors.Is(err, unix.EINTR):
 		case errors.As(err, &errno):
+			if d.shedHeld(d.s.listeners[i], errno) {
+				continue // a held connection gave its descriptor back: accept again
+			}
 			if msg, code := d.backoff.failed(now, errno, d.s.port); msg != "" {
 				d.s.report(msg, code)
 			}
@@ -260,10 +241,7 @@ func (d *dispatcher) shutdown() {
 		forksafe.Close(c.fd)
 	}
 	d.queue = nil
-	for _, h := range d.headers {
-		forksafe.Close(h.c.fd)
-	}
-	d.headers = nil
+	d.closeHeld()
 	for _, w := range d.workers {
 		d.retire(w) // no hooks: a pool learns of this from Server.Done
 	}

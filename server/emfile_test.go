@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -143,4 +144,46 @@ func suppressedCount(t *testing.T, msg string) int {
 		t.Fatalf("report %q: unreadable count of failures: %v", msg, err)
 	}
 	return n
+}
+
+// Out of descriptors while connections are held for their first bytes: the oldest held one
+// gives its descriptor back (closed, counted as silent) so that the connection waiting in
+// the kernel is accepted, instead of accepting pausing until the held ones' deadlines.
+func TestOutOfDescriptorsHeldConnectionsMakeRoom(t *testing.T) {
+	o := loopback()
+	o.WaitData = time.Minute // no deadline passes during the test
+	s, rec := listen(t, o)
+	w := registerWorker(t, s)
+	w.ready()
+	waitCounts(t, s, counts{Workers: 1, Ready: 1})
+	for i := range 3 {
+		dial(t, "127.0.0.1", s.Port())
+		waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: uint64(i + 1)})
+	}
+	clientFD, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("socket: %v", err)
+	}
+	clientFile := os.NewFile(uintptr(clientFD), "client")
+	defer clientFile.Close()
+	time.Sleep(makeRoomAfter) // the held ones past the time before which none makes room
+
+	restore := exhaustDescriptors(t)
+	if err := unix.Connect(clientFD, &unix.SockaddrInet4{Port: s.Port(), Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if _, err := unix.Write(clientFD, []byte("request")); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	waitCounts(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Silent: 1})
+	rep := rec.Next(t, eventTimeout)
+	holdsFor(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Silent: 1}) // one gave way, no more
+	restore()
+	if want := []string{"SOCKETSERVER", "WAITDATA", "127.0.0.1"}; !slices.Equal(rep.Code, want) ||
+		!strings.Contains(rep.Msg, "no data yet, and the server is out of descriptors") {
+		t.Errorf("report %q %q, want code %q", rep.Msg, rep.Code, want)
+	}
+	conn, _ := w.recvConn()
+	expectRead(t, conn, "request")
+	waitCounts(t, s, counts{Workers: 1, Accepted: 4, Dispatched: 1, Silent: 1})
 }

@@ -83,13 +83,13 @@ func requireIPv6(t *testing.T) {
 
 // counts is the part of Info that changes as the server runs.
 type counts struct {
-	Workers, Ready, Queued         int
-	Accepted, Dispatched, Rejected uint64
+	Workers, Ready, Queued                 int
+	Accepted, Dispatched, Rejected, Silent uint64
 }
 
 func countsOf(i Info) counts {
 	return counts{Workers: i.Workers, Ready: i.Ready, Queued: i.Queued,
-		Accepted: i.Accepted, Dispatched: i.Dispatched, Rejected: i.Rejected}
+		Accepted: i.Accepted, Dispatched: i.Dispatched, Rejected: i.Rejected, Silent: i.Silent}
 }
 
 // waitCounts waits for the server's counters to reach want.
@@ -331,6 +331,6 @@ func openFDCount(t *testing.T) int {
 }
 
 func (c counts) String() string {
-	return fmt.Sprintf("{workers %d ready %d queued %d accepted %d dispatched %d rejected %d}",
-		c.Workers, c.Ready, c.Queued, c.Accepted, c.Dispatched, c.Rejected)
+	return fmt.Sprintf("{workers %d ready %d queued %d accepted %d dispatched %d rejected %d silent %d}",
+		c.Workers, c.Ready, c.Queued, c.Accepted, c.Dispatched, c.Rejected, c.Silent)
 }

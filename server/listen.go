@@ -36,10 +36,7 @@ func listenAddrs(myaddr string) (addrs []netip.Addr, err error) {
 		if errors.As(err, &dnsErr) {
 			reason = dnsErr.Err
 		}
-		return nil, &Error{
-			Msg:  "couldn't open socket: cannot resolve \"" + myaddr + "\": " + reason,
-			Code: []string{"SOCKETSERVER", "RESOLVE", myaddr},
-		}
+		return nil, resolveError(myaddr, reason)
 	}
 	seen := make(map[netip.Addr]bool)
 	for _, addr := range found {
@@ -105,13 +102,11 @@ func openListener(addr netip.Addr, port int, o Options) (fd, bound int, err erro
 		family = unix.AF_INET
 		sa = &unix.SockaddrInet4{Port: port, Addr: addr.As4()}
 	} else {
-		sa6 := &unix.SockaddrInet6{Port: port, Addr: addr.As16()}
-		if zone := addr.Zone(); zone != "" {
-			if ifi, err := net.InterfaceByName(zone); err == nil {
-				sa6.ZoneId = uint32(ifi.Index)
-			}
+		zoneID, err := zoneIndex(addr)
+		if err != nil {
+			return -1, 0, err
 		}
-		sa = sa6
+		sa = &unix.SockaddrInet6{Port: port, Addr: addr.As16(), ZoneId: zoneID}
 	}
 	fd, err = forksafe.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 	if err != nil {

@@ -41,6 +41,11 @@ type Options struct {
 	// it carries.
 	ProxyProtocol bool
 	ProxyTimeout  time.Duration
+
+	// WaitData, if not 0, holds each connection until its first bytes have arrived (after
+	// its PROXY header, with ProxyProtocol), and closes it if none arrive within WaitData:
+	// a connection that sends nothing never takes a worker (held.go).
+	WaitData time.Duration
 }
 
 // DefaultOptions returns the options of a plain `server port`.
@@ -72,26 +77,28 @@ func badValue(what string, value int64, must string) *Error {
 	}
 }
 
-// numberRule is the range a numeric option must be in, and how an error says so. One rule
-// serves both Apply (the caller's wide numbers) and Validate (an Options built in Go).
+// numberRule is the range a numeric option must be in, and what it is a number of. One
+// rule serves both Apply (the caller's wide numbers) and Validate (an Options built in Go),
+// and its error states the range: "must be an integer from 0 to 2147483647".
 type numberRule struct {
 	what   string
 	lo, hi int64
-	must   string
+	noun   string
 }
 
 // Every range fits an int32: what listen(2) and the C side take.
 var (
-	portRule         = numberRule{"port", 0, 65535, "an integer from 0 to 65535"}
-	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "a non-negative integer"}
-	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "a non-negative integer"}
-	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a positive number of milliseconds"}
+	portRule         = numberRule{"port", 0, 65535, "an integer"}
+	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "an integer"}
+	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "an integer"}
+	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a number of milliseconds"}
 	fdRule           = numberRule{"-fd", 0, math.MaxInt32, "a descriptor number"}
+	waitDataRule     = numberRule{"-waitdata", 0, math.MaxInt32, "a number of milliseconds"}
 )
 
 func (r numberRule) check(v int64) error {
 	if v < r.lo || v > r.hi {
-		return badValue(r.what, v, r.must)
+		return badValue(r.what, v, fmt.Sprintf("%s from %d to %d", r.noun, r.lo, r.hi))
 	}
 	return nil
 }
@@ -109,14 +116,14 @@ func firstError(errs ...error) error {
 // Wide is what the Tcl layer read: the numbers as the caller wrote them, before any range
 // check, so that an error names the value given rather than one wrapped to fit an int.
 type Wide struct {
-	Port, Backlog, Queue, ProxyTimeoutMs, FD int64
-	FDGiven                                  bool
+	Port, Backlog, Queue, ProxyTimeoutMs, FD, WaitDataMs int64
+	FDGiven                                              bool
 }
 
 // Apply checks w's ranges and sets them on o.
 func (o *Options) Apply(w Wide) error {
 	err := firstError(portRule.check(w.Port), backlogRule.check(w.Backlog), queueRule.check(w.Queue),
-		proxyTimeoutRule.check(w.ProxyTimeoutMs))
+		proxyTimeoutRule.check(w.ProxyTimeoutMs), waitDataRule.check(w.WaitDataMs))
 	if err == nil && w.FDGiven {
 		err = fdRule.check(w.FD)
 	}
@@ -129,13 +136,15 @@ func (o *Options) Apply(w Wide) error {
 	}
 	o.Port, o.Backlog, o.Queue = int(w.Port), int(w.Backlog), int(w.Queue)
 	o.ProxyTimeout = time.Duration(w.ProxyTimeoutMs) * time.Millisecond
+	o.WaitData = time.Duration(w.WaitDataMs) * time.Millisecond
 	return nil
 }
 
 // Validate checks the ranges, and the combinations the Tcl layer cannot know.
 func (o Options) Validate() error {
 	err := firstError(portRule.check(int64(o.Port)), backlogRule.check(int64(o.Backlog)),
-		queueRule.check(int64(o.Queue)), proxyTimeoutRule.check(int64(o.ProxyTimeout/time.Millisecond)))
+		queueRule.check(int64(o.Queue)), proxyTimeoutRule.check(int64(o.ProxyTimeout/time.Millisecond)),
+		waitDataRule.check(int64(o.WaitData/time.Millisecond)))
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,10 @@ func TestApplyChecksEveryNumberAsWritten(t *testing.T) {
 	}
 	fields := []field{
 		{"port", func(w *Wide, v int64) { w.Port = v }, "an integer from 0 to 65535"},
-		{"-backlog", func(w *Wide, v int64) { w.Backlog = v }, "a non-negative integer"},
-		{"-queue", func(w *Wide, v int64) { w.Queue = v }, "a non-negative integer"},
-		{"-proxytimeout", func(w *Wide, v int64) { w.ProxyTimeoutMs = v }, "a positive number of milliseconds"},
-		{"-fd", func(w *Wide, v int64) { w.FD, w.FDGiven = v, true }, "a descriptor number"},
+		{"-backlog", func(w *Wide, v int64) { w.Backlog = v }, "an integer from 0 to 2147483647"},
+		{"-queue", func(w *Wide, v int64) { w.Queue = v }, "an integer from 0 to 2147483647"},
+		{"-proxytimeout", func(w *Wide, v int64) { w.ProxyTimeoutMs = v }, "a number of milliseconds from 1 to 2147483647"},
+		{"-fd", func(w *Wide, v int64) { w.FD, w.FDGiven = v, true }, "a descriptor number from 0 to 2147483647"},
 	}
 	bad := map[string][]int64{
 		"port":          {-1, 65536, -(1 << 32), wraps, math.MaxInt32 + 1, math.MaxInt64, math.MinInt64},

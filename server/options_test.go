@@ -40,17 +40,17 @@ func TestValidate(t *testing.T) {
 		{
 			name: "backlog -1", opts: with(func(o *Options) { o.Backlog = -1 }),
 			wantCode: []string{"SOCKETSERVER", "BADVALUE", "-backlog", "-1"},
-			wantMsg:  "bad -backlog -1: must be a non-negative integer",
+			wantMsg:  "bad -backlog -1: must be an integer from 0 to 2147483647",
 		},
 		{
 			name: "queue -1", opts: with(func(o *Options) { o.Queue = -1 }),
 			wantCode: []string{"SOCKETSERVER", "BADVALUE", "-queue", "-1"},
-			wantMsg:  "bad -queue -1: must be a non-negative integer",
+			wantMsg:  "bad -queue -1: must be an integer from 0 to 2147483647",
 		},
 		{
 			name: "proxy timeout 0", opts: with(func(o *Options) { o.ProxyTimeout = 0 }),
 			wantCode: []string{"SOCKETSERVER", "BADVALUE", "-proxytimeout", "0"},
-			wantMsg:  "bad -proxytimeout 0: must be a positive number of milliseconds",
+			wantMsg:  "bad -proxytimeout 0: must be a number of milliseconds from 1 to 2147483647",
 		},
 	}
 	for _, tc := range cases {
@@ -75,7 +75,7 @@ func TestListenRejectsBadOptions(t *testing.T) {
 	if s != nil {
 		s.Close()
 	}
-	assertTclError(t, err, []string{"SOCKETSERVER", "BADVALUE", "-queue", "-3"}, "bad -queue -3: must be a non-negative integer")
+	assertTclError(t, err, []string{"SOCKETSERVER", "BADVALUE", "-queue", "-3"}, "bad -queue -3: must be an integer from 0 to 2147483647")
 }
 
 // A plain `server port` has the backlog TIP 468 asks for, no queue, and Info says so.

@@ -2,9 +2,11 @@ package server
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,25 +87,41 @@ func TestProxyIncompleteHeaderIsRejected(t *testing.T) {
 	}
 }
 
-// Silent connections cannot take every descriptor: at most maxAwaitingHeaders are accepted
-// to wait for their header; the rest stay in the kernel's queue until one is done and a
-// worker is ready again.
-func TestProxyAwaitingHeadersAreBounded(t *testing.T) {
-	s, _, w := proxyServer(t, time.Minute) // no deadline passes during the test
+// Silent connections cannot take every descriptor: at most maxHeld are held for their
+// header. One more makes the oldest give up its place (closed, rejected, reported), so a
+// crowd of silent connections cannot keep a real one waiting in the kernel's queue.
+func TestProxySilentHeadersAreBoundedOldestMakesRoom(t *testing.T) {
+	s, rec, w := proxyServer(t, time.Minute) // no deadline passes during the test
 	w.ready()
 	var silent []net.Conn
-	for range maxAwaitingHeaders + 1 {
+	for i := range maxHeld {
 		silent = append(silent, dial(t, "127.0.0.1", s.Port()))
+		waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: uint64(i + 1)}) // accepted in order
 	}
-	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: maxAwaitingHeaders})
-	holdsFor(t, s, counts{Workers: 1, Ready: 1, Accepted: maxAwaitingHeaders})
+	holdsFor(t, s, counts{Workers: 1, Ready: 1, Accepted: maxHeld})
 
-	write(t, silent[0], "PROXY TCP4 127.0.0.9 127.0.0.1 4321 80\r\n")
-	conn, _ := w.recvConn()
-	exchange(t, silent[0], conn, "first")
-	waitCounts(t, s, counts{Workers: 1, Accepted: maxAwaitingHeaders, Dispatched: 1})
-	w.ready() // its place goes to the connection waiting in the kernel
-	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: maxAwaitingHeaders + 1, Dispatched: 1})
+	dial(t, "127.0.0.1", s.Port()) // one more silent one: the oldest makes room
+	assertClosedByServer(t, silent[0])
+	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: maxHeld + 1, Rejected: 1})
+
+	real := dial(t, "127.0.0.1", s.Port())
+	write(t, real, "PROXY TCP4 127.0.0.9 127.0.0.1 4321 80\r\n")
+	conn, peer := w.recvConn()
+	if peer != netip.MustParseAddrPort("127.0.0.9:4321") {
+		t.Errorf("peer %v, want the header's 127.0.0.9:4321", peer)
+	}
+	exchange(t, real, conn, "past the silent ones")
+	// One more silent one goes if the server took the real one before its header arrived.
+	var got counts
+	waitUntil(t, func() bool {
+		got = countsOf(s.Info())
+		return got.Accepted == maxHeld+2 && got.Dispatched == 1 && (got.Rejected == 1 || got.Rejected == 2)
+	}, func() string { return fmt.Sprintf("counters %+v", got) })
+	rep := rec.Next(t, eventTimeout)
+	if want := []string{"SOCKETSERVER", "PROXY", "127.0.0.1"}; !slices.Equal(rep.Code, want) ||
+		!strings.Contains(rep.Msg, fmt.Sprintf("no complete PROXY header yet, and %d connections were held already", maxHeld)) {
+		t.Errorf("report %q code %q, want code %q and why", rep.Msg, rep.Code, want)
+	}
 }
 
 // Reports of rejected headers are rate-limited like accept failures (one a second); every

@@ -36,8 +36,8 @@ type Server struct {
 
 // stats are written by the dispatch goroutine and read by Info from the Tcl thread.
 type stats struct {
-	workers, ready, queued         atomic.Int64
-	accepted, dispatched, rejected atomic.Uint64
+	workers, ready, queued                 atomic.Int64
+	accepted, dispatched, rejected, silent atomic.Uint64
 }
 
 // Info is what `::socketserver::socket info port` reports.
@@ -45,6 +45,7 @@ type Info struct {
 	Port, Backlog, Queue           int
 	Workers, Ready, Queued         int
 	Accepted, Dispatched, Rejected uint64
+	Silent                         uint64 // closed by -waitdata: no data in time
 }
 
 // Listen binds and listens before it returns, so every failure is the caller's error and
@@ -187,5 +188,6 @@ func (s *Server) Info() Info {
 		Accepted:   s.stats.accepted.Load(),
 		Dispatched: s.stats.dispatched.Load(),
 		Rejected:   s.stats.rejected.Load(),
+		Silent:     s.stats.silent.Load(),
 	}
 }
