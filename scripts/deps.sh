@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: make sure this machine has what building and testing socketserver needs.
 # Installs missing Debian packages with apt-get when run as root; otherwise says exactly
-# what is missing and fails. Usage: scripts/deps.sh [build|test|bench|demo]
+# what is missing and fails. Usage: scripts/deps.sh [build|test|bench|demo|tcl9]
 set -eu
 
 need=${1:-test}
@@ -31,6 +31,13 @@ test) want haproxy command -v haproxy ;; # PROXY protocol tests put a real HAPro
 esac
 case $need in
 test|bench) want strace command -v strace ;; # dispatch tests and the syscall count trace
+esac
+case $need in
+tcl9) # scripts/tcl9.sh: Debian 13's Tcl 9 packages, fetched and linked into a static tclsh9
+	want apt dpkg-deb --version
+	want libtommath-dev test -f /usr/include/tommath.h
+	want zlib1g-dev test -f /usr/include/zlib.h
+	;;
 esac
 
 if [ -n "$missing_other" ]; then

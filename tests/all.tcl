@@ -15,5 +15,5 @@ proc tcltest::cleanupTestsHook {} {
     set ::failedFiles $::tcltest::failFiles
 }
 runAllTests
-puts "$::totals(Passed) passed, $::totals(Failed) failed, $::totals(Skipped) skipped"
+puts "Tcl [info patchlevel]: $::totals(Passed) passed, $::totals(Failed) failed, $::totals(Skipped) skipped"
 exit [expr {$::totals(Failed) > 0 || [llength $::failedFiles] > 0 || $::totals(Total) == 0}]
