@@ -3,7 +3,8 @@
  *
  *   ::socketserver::fork                 -> 0 in the child, the child's pid in the parent
  *   ::socketserver::wait ?-nohang? ?pid? -> {pid EXIT code} or {pid SIG name}; with -nohang,
- *                                           "" while no such child has exited
+ *                                           "" while no such child has exited; without a
+ *                                           pid, any child made here (none left: ECHILD)
  *
  * The shape is TclX's, so a socketservertcl 1.1 script needs only `package require Tclx`
  * replaced. Nothing here calls Go: the child of fork runs C only. fork() itself runs the
@@ -186,7 +187,7 @@ static int reap_any(int nohang, pid_t *pid, int *status)
 		}
 		ckfree((char *)fds);
 		ckfree((char *)pids);
-		if (rc == 0 && count == 0 && !nohang) {
+		if (rc == 0 && count == 0) {
 			errno = ECHILD;
 			return -1;
 		}

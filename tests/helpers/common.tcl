@@ -21,6 +21,14 @@ namespace eval ::t {
 source [file join [file dirname [info script]] fork.tcl]
 # The -errorcode of Tcl's own integer parsing: {TCL VALUE INTEGER} in 8.6, {TCL VALUE NUMBER} in 9.
 set ::t::notInteger [dict get [catch {string repeat a x} - options; set options] -errorcode]
+# thread: the Thread package (2.8 with Tcl 8.6, 3.0 with Tcl 9), asked of another interpreter
+testConstraint thread [apply {{} {
+    set probe [interp create]
+    $probe eval [list set ::auto_path $::auto_path]
+    set ok [expr {![catch {$probe eval {package require Thread}}]}]
+    interp delete $probe
+    return $ok
+}}]
 # tclx: TclX itself, for what only it has (signal trap, a socketservertcl 1.1 script)
 testConstraint tclx [expr {"tclx" in $::t::forks}]
 testConstraint ss [expr {[auto_execok ss] ne ""}]

@@ -13,6 +13,7 @@ namespace eval ::t {
     variable forks [list socketserver]
     if {![package vsatisfies [package provide Tcl] 9-]} {
         set probe [interp create]
+        $probe eval [list set ::auto_path $::auto_path]
         if {![catch {$probe eval {package require Tclx}}]} {
             set forks [list tclx socketserver]
         }
