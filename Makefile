@@ -8,6 +8,7 @@ TCLSH   ?= tclsh
 # Tcl's headers, stubs library and package path, the way Tcl extensions find them: from
 # TCL_CONFIG, by default the tclConfig.sh of the Tcl that TCLSH runs.
 TCL_CONFIG ?= $(shell scripts/tclconfig.sh $(TCLSH))
+TCL_CONFIG := $(TCL_CONFIG)
 tclconfig = $(shell [ -n "$(TCL_CONFIG)" ] && . $(TCL_CONFIG) && echo $$$(1))
 TCL_INCLUDE_SPEC  ?= $(or $(call tclconfig,TCL_INCLUDE_SPEC),$(shell pkg-config --cflags tcl 2>/dev/null))
 TCL_STUB_LIB_SPEC ?= $(or $(call tclconfig,TCL_STUB_LIB_SPEC),-ltclstub8.6)
@@ -27,7 +28,9 @@ ifdef TCL_CONFIG9
 TCLSH9 ?= $(shell . $(TCL_CONFIG9) && echo $$TCL_EXEC_PREFIX/bin/tclsh$$TCL_VERSION)
 endif
 TCLSH9 ?= $(or $(shell command -v tclsh9.0),$(wildcard $(TCL9_DIR)/tclsh9))
+TCLSH9 := $(TCLSH9)
 TCL_CONFIG9 ?= $(if $(TCLSH9),$(shell scripts/tclconfig.sh $(TCLSH9)))
+TCL_CONFIG9 := $(TCL_CONFIG9)
 
 export CGO_ENABLED := 1
 export CGO_CFLAGS  := $(TCL_INCLUDE_SPEC) -O2 -g

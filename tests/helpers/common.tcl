@@ -191,7 +191,13 @@ proc t::starttime {pid} {
 }
 
 proc t::alive {pid} { expr {[file exists /proc/$pid] && ![string match "*) Z *" [t::stat $pid]]} }
-proc t::stat {pid} { if {[catch {set f [open /proc/$pid/stat]}]} {return ""}; set s [read $f]; close $f; return $s }
+# (A process that exits between the open and the read: "" too; Tcl 9's read raises ESRCH.)
+proc t::stat {pid} {
+    if {[catch {set f [open /proc/$pid/stat]}]} { return "" }
+    if {[catch {read $f} s]} { set s "" }
+    close $f
+    return $s
+}
 
 # t::fdcount pid: open descriptors of a process.
 proc t::fdcount {pid} { llength [glob -nocomplain -directory /proc/$pid/fd *] }
