@@ -32,19 +32,25 @@
 /* Descriptors below this are remembered once replaced (an eventfd in two epoll sets). */
 #define REMEMBERED_FDS 8192
 
-static int link_is(int fd, const char *target)
+/* prefix followed by fd in decimal, into path (of at least 64 bytes); no stdio. */
+static void proc_path(char *path, const char *prefix, int fd)
 {
-	char path[48], link[64];
-	int n = 0;
-	memcpy(path, "/proc/self/fd/", 14);
 	char digits[16];
+	size_t n = 0, len = strlen(prefix);
+	memcpy(path, prefix, len);
 	do {
 		digits[n++] = (char)('0' + fd % 10);
 		fd /= 10;
 	} while (fd > 0);
-	for (int i = 0; i < n; i++)
-		path[14 + i] = digits[n - 1 - i];
-	path[14 + n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		path[len + i] = digits[n - 1 - i];
+	path[len + n] = '\0';
+}
+
+static int link_is(int fd, const char *target)
+{
+	char path[64], link[64];
+	proc_path(path, "/proc/self/fd/", fd);
 	ssize_t len = readlink(path, link, sizeof(link) - 1);
 	if (len < 0)
 		return 0;
@@ -131,17 +137,11 @@ static void note_registration(int copy, const char *line, const char *end)
 	registration_count++;
 }
 
-static int copy_epoll(int fd)
+/* A new, empty epoll instance to stand for fd in the child; fd's registrations noted for it. */
+static int prepare_copy(int fd)
 {
 	char path[64], buf[4096];
-	memcpy(path, "/proc/self/fdinfo/", 18);
-	int n = 0;
-	char digits[16];
-	for (int v = fd; n == 0 || v > 0; v /= 10)
-		digits[n++] = (char)('0' + v % 10);
-	for (int i = 0; i < n; i++)
-		path[18 + i] = digits[n - 1 - i];
-	path[18 + n] = '\0';
+	proc_path(path, "/proc/self/fdinfo/", fd);
 
 	int info = open(path, O_RDONLY | O_CLOEXEC);
 	if (info < 0)
@@ -231,7 +231,7 @@ void ss_epoll_fork_prepare(void)
 	}
 	close(dir);
 	for (int i = 0; i < count; i++) {
-		int copy = copy_epoll(found[i]);
+		int copy = prepare_copy(found[i]);
 		if (copy >= 0) {
 			epolls[epoll_count].original = found[i];
 			epolls[epoll_count].copy = copy;
