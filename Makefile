@@ -1,18 +1,36 @@
 # socketserver: `make` builds a loadable package in ./build; see README.md.
 
 VERSION := $(shell sed -n 's/^\#define SOCKETSERVER_VERSION "\(.*\)"/\1/p' cgo/version.h)
-LIBRARY := libsocketserver$(VERSION).so
 GO      ?= go
 BUILD   ?= build
 TCLSH   ?= tclsh
 
-# Tcl's headers, stubs library and package path, the way Tcl extensions find them.
-TCL_CONFIG ?= $(firstword $(wildcard /usr/lib/tclConfig.sh /usr/lib64/tclConfig.sh \
-	/usr/local/lib/tclConfig.sh /usr/lib/tcl8.6/tclConfig.sh /usr/lib/x86_64-linux-gnu/tcl8.6/tclConfig.sh))
+# Tcl's headers, stubs library and package path, the way Tcl extensions find them: from
+# TCL_CONFIG, by default the tclConfig.sh of the Tcl that TCLSH runs.
+TCL_CONFIG ?= $(shell scripts/tclconfig.sh $(TCLSH))
+TCL_CONFIG := $(TCL_CONFIG)
 tclconfig = $(shell [ -n "$(TCL_CONFIG)" ] && . $(TCL_CONFIG) && echo $$$(1))
 TCL_INCLUDE_SPEC  ?= $(or $(call tclconfig,TCL_INCLUDE_SPEC),$(shell pkg-config --cflags tcl 2>/dev/null))
 TCL_STUB_LIB_SPEC ?= $(or $(call tclconfig,TCL_STUB_LIB_SPEC),-ltclstub8.6)
 TCL_PACKAGE_PATH  ?= $(call tclconfig,TCL_PACKAGE_PATH)
+TCL_MAJOR_VERSION ?= $(or $(call tclconfig,TCL_MAJOR_VERSION),8)
+
+# TEA's names (TIP 595): Tcl 8's library is libsocketserver, Tcl 9's libtcl9socketserver, so
+# both sit in one directory and pkgIndex.tcl loads the one for the Tcl that reads it.
+LIBRARY8 := libsocketserver$(VERSION).so
+LIBRARY9 := libtcl9socketserver$(VERSION).so
+LIBRARY  := $(if $(filter 8,$(TCL_MAJOR_VERSION)),$(LIBRARY8),$(LIBRARY9))
+
+# Tcl 9 for make test and make tcl9: TCLSH9, or the tclsh of TCL_CONFIG9, or the system's
+# tclsh9.0, or the one make tcl9 set up in $(BUILD)/tcl9; none: make test runs Tcl 8.6 only.
+TCL9_DIR := $(BUILD)/tcl9
+ifdef TCL_CONFIG9
+TCLSH9 ?= $(shell . $(TCL_CONFIG9) && echo $$TCL_EXEC_PREFIX/bin/tclsh$$TCL_VERSION)
+endif
+TCLSH9 ?= $(or $(shell command -v tclsh9.0),$(wildcard $(TCL9_DIR)/tclsh9))
+TCLSH9 := $(TCLSH9)
+TCL_CONFIG9 ?= $(if $(TCLSH9),$(shell scripts/tclconfig.sh $(TCLSH9)))
+TCL_CONFIG9 := $(TCL_CONFIG9)
 
 export CGO_ENABLED := 1
 export CGO_CFLAGS  := $(TCL_INCLUDE_SPEC) -O2 -g
@@ -28,7 +46,7 @@ GO_SOURCES := go.mod go.sum $(shell find . -path ./cmd -prune -o -path ./build -
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.c' -o -name '*.h' \) -print)
 TCL_FILES  := $(wildcard tcl/*.tcl)
 
-.PHONY: all deps test gotest tcltest soak demo bench bench-smoke bench-tools install uninstall clean
+.PHONY: all deps test gotest tcltest tcltest9 tcl9 soak demo bench bench-smoke bench-tools install uninstall clean
 
 all: $(BUILD)/$(LIBRARY) $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%)
 
@@ -39,7 +57,7 @@ $(BUILD)/$(LIBRARY): $(GO_SOURCES)
 
 $(BUILD)/pkgIndex.tcl: pkgIndex.tcl.in cgo/version.h
 	@mkdir -p $(BUILD)
-	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@LIBRARY@/$(LIBRARY)/g' $< > $@
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@LIBRARY8@/$(LIBRARY8)/g' -e 's/@LIBRARY9@/$(LIBRARY9)/g' $< > $@
 
 $(BUILD)/%.tcl: tcl/%.tcl
 	@mkdir -p $(BUILD)
@@ -48,7 +66,7 @@ $(BUILD)/%.tcl: tcl/%.tcl
 deps:
 	@scripts/deps.sh test
 
-test: deps all gotest tcltest
+test: deps all gotest tcltest $(if $(TCLSH9),tcltest9)
 
 gotest:
 	$(GO) vet ./...
@@ -56,6 +74,20 @@ gotest:
 
 tcltest: all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl $(TESTFLAGS)
+
+# The whole suite again under Tcl 9, with the Tcl 9 library built beside the Tcl 8.6 one.
+tcltest9:
+	@[ -n "$(TCLSH9)" ] || { echo "no Tcl 9: set TCLSH9 or TCL_CONFIG9, or run make tcl9" >&2; exit 1; }
+	$(MAKE) --no-print-directory all TCLSH=$(TCLSH9) TCL_CONFIG=$(TCL_CONFIG9)
+	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH9) tests/all.tcl $(TESTFLAGS)
+
+# make tcl9: a Tcl 9.0 in $(TCL9_DIR) when the system has none (scripts/tcl9.sh), and the
+# Tcl 9 library built with it.
+tcl9:
+	@scripts/deps.sh tcl9
+	@[ -n "$(TCLSH9)" ] && [ "$(TCLSH9)" != "$(TCL9_DIR)/tclsh9" ] || scripts/tcl9.sh $(TCL9_DIR)
+	$(MAKE) --no-print-directory all TCLSH=$(or $(TCLSH9),$(TCL9_DIR)/tclsh9) \
+		TCL_CONFIG=$(or $(TCL_CONFIG9),$(TCL9_DIR)/tclConfig.sh)
 
 # The 100,000-connection soak (tests behind the "soak" constraint).
 soak: deps all
@@ -97,7 +129,7 @@ bench-tools: all
 
 install: all
 	install -d $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/mann
-	install -m 755 $(BUILD)/$(LIBRARY) $(DESTDIR)$(PKGDIR)/
+	install -m 755 $(wildcard $(BUILD)/$(LIBRARY8) $(BUILD)/$(LIBRARY9)) $(DESTDIR)$(PKGDIR)/
 	install -m 644 $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%) $(DESTDIR)$(PKGDIR)/
 	install -m 644 doc/socketserver.n $(DESTDIR)$(MANDIR)/mann/
 

@@ -158,8 +158,13 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_WrongNumArgs(interp, 2, objv, SERVER_USAGE);
 		return TCL_ERROR;
 	}
-	if (have_port && ss_get_wide(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK)
+	if (have_port && ss_get_wide(interp, objv[objc - 1], (Tcl_WideInt *)&opts.port) != TCL_OK) {
+#if TCL_MAJOR_VERSION > 8
+		/* As Tcl 9's socket -server words it, keeping the integer parser's -errorcode. */
+		Tcl_SetObjResult(interp, Tcl_NewStringObj("couldn't open socket: invalid port number", -1));
+#endif
 		return TCL_ERROR;
+	}
 	if (opts.systemd) {
 		opts.listen_pid = getenv("LISTEN_PID");
 		opts.listen_fds = getenv("LISTEN_FDS");

@@ -23,6 +23,14 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 void ss_worker_init_process(void);
 int ss_worker_from_environment(Tcl_Interp *interp);
 
+/* ::socketserver::fork and ::socketserver::wait (fork.c): C only, like TclX's. */
+void ss_fork_init(Tcl_Interp *interp);
+/* Fork handlers giving a forked child epoll instances and eventfds of its own (notifier.c). */
+void ss_epoll_fork_init(void);
+void ss_epoll_fork_prepare(void);
+void ss_epoll_fork_parent(void);
+void ss_epoll_fork_child(void);
+
 /* ::socketserver::pool (pool.c). */
 int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 

@@ -1,2 +1,2 @@
 /* The one place the package version is written; the Makefile reads it for pkgIndex.tcl. */
-#define SOCKETSERVER_VERSION "1.2.0"
+#define SOCKETSERVER_VERSION "1.3.0"

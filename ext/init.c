@@ -7,6 +7,7 @@ int Socketserver_Init(Tcl_Interp *interp)
 		return TCL_ERROR;
 	if (SocketserverCmd_Init(interp) != TCL_OK)
 		return TCL_ERROR;
+	ss_fork_init(interp);
 	return Tcl_PkgProvideEx(interp, "socketserver", SOCKETSERVER_VERSION, NULL);
 }
 

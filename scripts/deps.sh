@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: make sure this machine has what building and testing socketserver needs.
 # Installs missing Debian packages with apt-get when run as root; otherwise says exactly
-# what is missing and fails. Usage: scripts/deps.sh [build|test|bench|demo]
+# what is missing and fails. Usage: scripts/deps.sh [build|test|bench|demo|tcl9]
 # Each check tests what it names: a command is on PATH, a file is there, a Tcl package loads.
 set -eu
 
@@ -63,6 +63,13 @@ test|bench)
 esac
 case $need in
 bench) want apache2-utils program ab ;; # the HTTP rows
+esac
+case $need in
+tcl9) # scripts/tcl9.sh: Debian 13's Tcl 9 packages, fetched and linked into a static tclsh9
+	want apt dpkg-deb --version
+	want libtommath-dev test -f /usr/include/tommath.h
+	want zlib1g-dev test -f /usr/include/zlib.h
+	;;
 esac
 
 if [ -n "$missing_other" ]; then

@@ -18,7 +18,19 @@ namespace eval ::t {
     variable servers {}
 }
 
-testConstraint tclx [expr {![catch {package require Tclx}]}]
+source [file join [file dirname [info script]] fork.tcl]
+# The -errorcode of Tcl's own integer parsing: {TCL VALUE INTEGER} in 8.6, {TCL VALUE NUMBER} in 9.
+set ::t::notInteger [dict get [catch {string repeat a x} - options; set options] -errorcode]
+# thread: the Thread package (2.8 with Tcl 8.6, 3.0 with Tcl 9), asked of another interpreter
+testConstraint thread [apply {{} {
+    set probe [interp create]
+    $probe eval [list set ::auto_path $::auto_path]
+    set ok [expr {![catch {$probe eval {package require Thread}}]}]
+    interp delete $probe
+    return $ok
+}}]
+# tclx: TclX itself, for what only it has (signal trap, a socketservertcl 1.1 script)
+testConstraint tclx [expr {"tclx" in $::t::forks}]
 testConstraint ss [expr {[auto_execok ss] ne ""}]
 testConstraint ipv6 [expr {![catch {close [socket -server {} -myaddr ::1 0]}]}]
 # the long soak runs only when asked for (make soak: -constraints soak, which a plain
@@ -74,6 +86,8 @@ proc t::request {port line {host 127.0.0.1} {ms 5000}} {
 # in its own tclsh and returns its handle (the server's PID). The server answers each
 # t::send with one line; it prints "port N" first.
 #
+# -fork tclx|socketserver is t::server's own: the fork the server's spawn uses (fork.tcl),
+# by default this process's.
 # -prefix cmdlist is t::server's own (not passed on): the server's tclsh is started through
 # that command, which must exec it so that the PID stays the server's; for example
 #   t::server -prefix {sh -c {ulimit -n 32; exec "$@"} sh} -- -queue 100 -myaddr 127.0.0.1 0
@@ -82,14 +96,23 @@ proc t::server {args} {
     variable tclsh
     variable servers
     set prefix {}
-    for {set i 0} {$i < [llength $args] - 1 && [lindex $args $i] ne "--"} {incr i 2} {
-        if {[lindex $args $i] eq "-prefix"} {
-            set prefix [lindex $args $i+1]
-            set args [lreplace $args $i $i+1]
-            break
+    set fork $::t::fork
+    for {set i 0} {$i < [llength $args] - 1 && [lindex $args $i] ne "--"} {} {
+        switch -- [lindex $args $i] {
+            -prefix { set prefix [lindex $args $i+1] }
+            -fork { set fork [lindex $args $i+1] }
+            default { incr i 2; continue }
         }
+        set args [lreplace $args $i $i+1]
     }
-    set f [open |[list {*}$prefix $tclsh [file join $helpers server.tcl] {*}$args 2>@1] r+]
+    set saved [array get ::env SOCKETSERVER_TEST_FORK]
+    set ::env(SOCKETSERVER_TEST_FORK) $fork
+    try {
+        set f [open |[list {*}$prefix $tclsh [file join $helpers server.tcl] {*}$args 2>@1] r+]
+    } finally {
+        unset ::env(SOCKETSERVER_TEST_FORK)
+        array set ::env $saved
+    }
     fconfigure $f -buffering line -blocking 0
     set pid [pid $f]
     set ::t::lines($pid) {}
@@ -168,7 +191,13 @@ proc t::starttime {pid} {
 }
 
 proc t::alive {pid} { expr {[file exists /proc/$pid] && ![string match "*) Z *" [t::stat $pid]]} }
-proc t::stat {pid} { if {[catch {set f [open /proc/$pid/stat]}]} {return ""}; set s [read $f]; close $f; return $s }
+# (A process that exits between the open and the read: "" too; Tcl 9's read raises ESRCH.)
+proc t::stat {pid} {
+    if {[catch {set f [open /proc/$pid/stat]}]} { return "" }
+    if {[catch {read $f} s]} { set s "" }
+    close $f
+    return $s
+}
 
 # t::fdcount pid: open descriptors of a process.
 proc t::fdcount {pid} { llength [glob -nocomplain -directory /proc/$pid/fd *] }

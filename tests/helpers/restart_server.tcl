@@ -13,15 +13,19 @@
 # may share it with the server that started it); it exits after -watchdog ms (default
 # 60000) or when killed, and its workers exit when it is gone.
 # The sockets and other kernel objects (epoll, eventfd...) it was started with: fd target ...
+# Only descriptors without close-on-exec can have come through exec: Tcl 9's notifier has an
+# epoll instance and an eventfd of its own by now, both close-on-exec.
 set inherited {}
 foreach f [lsort -dictionary [glob -nocomplain /proc/self/fd/*]] {
-    if {![catch {file readlink $f} target] && [regexp {^(socket|anon_inode):} $target]} {
-        lappend inherited [file tail $f] $target
-    }
+    if {[catch {file readlink $f} target] || ![regexp {^(socket|anon_inode):} $target]} continue
+    if {[catch {open /proc/self/fdinfo/[file tail $f]} info]} continue
+    set closeOnExec [regexp -line {^flags:\s*0*([0-7]*[2367][0-7]{6})$} [read $info]]
+    close $info
+    if {!$closeOnExec} { lappend inherited [file tail $f] $target }
 }
-package require Tclx ;# before the handler is defined: TclX has a command of its own, echo
 lappend auto_path $env(SOCKETSERVER_BUILD)
 package require socketserver
+source [file join [file dirname [info script]] fork.tcl] ;# before the handler is defined: TclX has an echo
 fconfigure stdout -buffering line
 
 array set opt {-adopt systemd -port "" -workers 2 -watchdog 60000}

@@ -5,9 +5,9 @@
 # "exit" or end of file kills the workers it forked (by PID) and exits. Workers print
 # "bgerror PID {message} {errorcode}" for their background errors; the server prints
 # "bgerror server ..." for its own.
-package require Tclx
 lappend auto_path $env(SOCKETSERVER_BUILD)
 package require socketserver
+source [file join [file dirname [info script]] fork.tcl] ;# fork, wait and kill: TclX's or ours
 fconfigure stdout -buffering line
 
 array set opt {-workers 0 -handler echo -watchdog 300000}
@@ -93,7 +93,7 @@ proc evaluate_read {chan} {
 
 # --- workers ------------------------------------------------------------------------------
 
-# spawn ?n? ?handler? ?clientArgs?: forks n workers with TclX; returns their PIDs.
+# spawn ?n? ?handler? ?clientArgs?: forks n workers (fork.tcl's fork); returns their PIDs.
 proc spawn {{n 1} {handler ""} {clientArgs {}}} {
     if {$handler eq ""} { set handler $::opt(-handler) }
     set pids {}
