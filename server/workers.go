@@ -15,7 +15,7 @@ import (
 type WorkerHooks struct {
 	MaxConnections uint64 // after this many, the server retires the worker (0: no limit)
 	OnFirstReady   func() // the worker asked for its first connection
-	OnLimit        func() // the worker reached MaxConnections and the server retired it
+	OnLimit        func() // the worker reached MaxConnections; the server retires it on return
 }
 
 // Worker is a server's view of one worker added with AddWorker.
@@ -144,10 +144,12 @@ func (d *dispatcher) sent(w *worker, c acceptedConn) {
 	w.inflight = append(w.inflight, c)
 	w.sent++
 	if w.hooks.MaxConnections > 0 && w.sent >= w.hooks.MaxConnections {
-		d.retire(w)
+		// The hook first: once its pair is closed the worker may exit at any moment, and
+		// its owner must know by then that the exit was asked for.
 		if w.hooks.OnLimit != nil {
 			w.hooks.OnLimit()
 		}
+		d.retire(w)
 	}
 }
 
