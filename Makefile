@@ -7,7 +7,9 @@ TCLSH   ?= tclsh
 
 # Tcl's headers, stubs library and package path, the way Tcl extensions find them: from
 # TCL_CONFIG, by default the tclConfig.sh of the Tcl that TCLSH runs.
-TCL_CONFIG ?= $(shell scripts/tclconfig.sh $(TCLSH))
+# (Quiet here: make test and make demo install Tcl's development files first and then
+# build in a new make; a build without a tclConfig.sh says why, below.)
+TCL_CONFIG ?= $(shell scripts/tclconfig.sh $(TCLSH) 2>/dev/null)
 TCL_CONFIG := $(TCL_CONFIG)
 tclconfig = $(shell [ -n "$(TCL_CONFIG)" ] && . $(TCL_CONFIG) && echo $$$(1))
 TCL_INCLUDE_SPEC  ?= $(or $(call tclconfig,TCL_INCLUDE_SPEC),$(shell pkg-config --cflags tcl 2>/dev/null))
@@ -51,6 +53,8 @@ TCL_FILES  := $(wildcard tcl/*.tcl)
 all: $(BUILD)/$(LIBRARY) $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%)
 
 $(BUILD)/$(LIBRARY): $(GO_SOURCES)
+	@[ -n "$(TCL_CONFIG)" ] || { scripts/tclconfig.sh $(TCLSH) >/dev/null; \
+		echo "make: no tclConfig.sh for $(TCLSH): run scripts/deps.sh build, or set TCL_CONFIG" >&2; exit 1; }
 	@mkdir -p $(BUILD)
 	$(GO) build -buildmode=c-shared -o $@ ./ext
 	@rm -f $(BUILD)/*.h
@@ -66,7 +70,9 @@ $(BUILD)/%.tcl: tcl/%.tcl
 deps:
 	@scripts/deps.sh test
 
-test: deps all gotest tcltest $(if $(TCLSH9),tcltest9)
+# After deps, a new make: what deps.sh installed (Tcl's development files) is found.
+test: deps
+	@$(MAKE) --no-print-directory all gotest tcltest $(if $(TCLSH9),tcltest9)
 
 gotest:
 	$(GO) vet ./...
