@@ -45,8 +45,10 @@ typedef struct WorkerConn {
 	Tcl_ThreadId thread;
 	int inherited; /* set in a forked child: the registration is its parent's */
 	int fd;        /* our end of our own pair */
-	int watching;    /* while outstanding > 0 */
-	int outstanding; /* READY messages sent that no connection has answered yet */
+	int watching;    /* the Tcl_CreateFileHandler mask: readable while outstanding > 0,
+	                  * writable while unsent > 0 */
+	int outstanding; /* `client` calls that no connection has answered yet */
+	int unsent;      /* of those, READY messages not sent yet: the pair was full */
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -64,6 +66,10 @@ static WorkerConn *conns;
 static int inert_writer = -1;
 
 static const char *gone_message = "socketserver server on port %d is gone: no more connections will come";
+
+/* How many `client` calls of one thread may wait for a connection on one port at once. The
+ * server keeps one place in line per call; past this, `client` fails (SOCKETSERVER TOOMANY). */
+#define MAX_OUTSTANDING 1024
 
 static void free_request(Request *req)
 {
@@ -90,6 +96,49 @@ static void stop_watching(WorkerConn *c)
 		Tcl_DeleteFileHandler(c->fd);
 		c->watching = 0;
 	}
+}
+
+static void pair_event(ClientData data, int mask);
+
+/* Watches the pair for what the registration waits for: connections, and room to send. */
+static void update_watching(WorkerConn *c)
+{
+	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) | (c->unsent > 0 ? TCL_WRITABLE : 0);
+	if (mask == c->watching)
+		return;
+	if (mask == 0) {
+		stop_watching(c);
+		return;
+	}
+	Tcl_CreateFileHandler(c->fd, mask, pair_event, c);
+	c->watching = mask;
+}
+
+/* Sends the READY messages that did not fit in the pair. Returns 0, or -1 with errno set
+ * (but never EAGAIN: what does not fit waits for the pair to have room). */
+static int send_unsent(WorkerConn *c)
+{
+	while (c->unsent > 0) {
+		if (ss_worker_ready(c->fd) != 0)
+			return (errno == EAGAIN || errno == ENOBUFS) ? 0 : -1;
+		c->unsent--;
+	}
+	return 0;
+}
+
+/* Asks the server for one more connection: a READY now, or as soon as the pair has room
+ * (the server reads them as they come, so it is full only after a burst of `client` calls). */
+static int ask(WorkerConn *c)
+{
+	c->outstanding++;
+	c->unsent++;
+	int rc = send_unsent(c);
+	if (rc != 0) {
+		c->outstanding--;
+		c->unsent--;
+	}
+	update_watching(c);
+	return rc;
 }
 
 static void deliver_unclaimed(ClientData data);
@@ -302,6 +351,7 @@ static void server_gone(WorkerConn *c)
 {
 	stop_watching(c);
 	c->outstanding = 0;
+	c->unsent = 0;
 	close(c->fd);
 	c->fd = -1;
 	c->gone = 1;
@@ -321,12 +371,10 @@ static void server_gone(WorkerConn *c)
 	}
 }
 
-static void conn_readable(ClientData data, int mask)
+static void conn_readable(WorkerConn *c)
 {
-	WorkerConn *c = data;
 	int fd, port;
 	char ip[SS_IP_MAX];
-	(void)mask;
 
 	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
@@ -345,9 +393,23 @@ static void conn_readable(ClientData data, int mask)
 		server_gone(c);
 		return;
 	}
-	if (--c->outstanding == 0)
-		stop_watching(c);
+	c->outstanding--;
+	update_watching(c);
 	deliver(c, fd, ip, port);
+}
+
+static void pair_event(ClientData data, int mask)
+{
+	WorkerConn *c = data;
+	if (mask & TCL_WRITABLE) {
+		if (send_unsent(c) != 0) {
+			server_gone(c); /* only a closed pair fails here */
+			return;
+		}
+		update_watching(c);
+	}
+	if (mask & TCL_READABLE)
+		conn_readable(c);
 }
 
 static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], int *port, Tcl_Obj **handler)
@@ -411,18 +473,17 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_DoWhenIdle(deliver_unclaimed, c);
 	} else if (c->gone) {
 		return server_gone_error(interp, port);
-	} else if (ss_worker_ready(c->fd) != 0) {
+	} else if (c->outstanding >= MAX_OUTSTANDING) {
+		Tcl_SetObjResult(interp, Tcl_ObjPrintf("too many connection requests waiting on port %d: "
+		                                       "at most %d \"client\" calls may wait at once", port, MAX_OUTSTANDING));
+		Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER TOOMANY %d", port));
+		return TCL_ERROR;
+	} else if (ask(c) != 0) {
 		int err = errno;
 		if (!peer_closed(err))
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
 		server_gone(c);
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
-	} else {
-		c->outstanding++;
-		if (!c->watching) {
-			Tcl_CreateFileHandler(c->fd, TCL_READABLE, conn_readable, c);
-			c->watching = 1;
-		}
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));

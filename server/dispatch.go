@@ -22,6 +22,7 @@ type dispatcher struct {
 	workers  map[int]*worker // by the server's end of the worker's pair
 	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready    int             // live entries in readyQ
+	blocked  int             // of those, the ones of workers whose pair is full (see block)
 	queue    []acceptedConn  // accepted, waiting for a ready worker
 	headers  map[int]*awaitingHeader
 	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
@@ -87,7 +88,7 @@ func (d *dispatcher) run() {
 			case d.headers[fd] != nil:
 				d.readHeader(d.headers[fd])
 			default:
-				d.readWorker(d.workers[fd])
+				d.readWorker(d.workers[fd], ev.Events)
 			}
 		}
 		d.expireHeaders(time.Now())
@@ -134,9 +135,13 @@ func (d *dispatcher) acceptRegistrations() {
 
 // readWorker takes a worker's ACK and READY messages; end-of-file or anything malformed
 // means the worker is gone, and the connections it had not acknowledged go to others.
-func (d *dispatcher) readWorker(w *worker) {
+// EPOLLOUT on a blocked worker's pair means it has read enough to take connections again.
+func (d *dispatcher) readWorker(w *worker, events uint32) {
 	if w == nil {
 		return
+	}
+	if w.blocked && events&unix.EPOLLOUT != 0 {
+		d.unblock(w)
 	}
 	readies, acks, ok, _ := forksafe.ReadWorker(w.fd)
 	for range acks {
@@ -160,16 +165,16 @@ const maxAwaitingHeaders = 32
 // kernel's listen queue, whose length -backlog sets.
 func (d *dispatcher) dispatch() {
 	for {
-		for len(d.queue) > 0 && d.ready > 0 {
+		for len(d.queue) > 0 && d.sendable() > 0 {
 			c := d.queue[0]
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
 		if d.s.opts.ProxyProtocol {
-			if len(d.headers) >= maxAwaitingHeaders || len(d.queue) >= d.ready+d.s.opts.Queue {
+			if len(d.headers) >= maxAwaitingHeaders || len(d.queue) >= d.sendable()+d.s.opts.Queue {
 				break
 			}
-		} else if len(d.queue) >= d.ready+d.s.opts.Queue {
+		} else if len(d.queue) >= d.sendable()+d.s.opts.Queue {
 			break
 		}
 		c, ok := d.acceptOne()
@@ -222,15 +227,16 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 }
 
 // handOver gives a connection to the oldest ready worker, keeping the server's copy until
-// the worker acknowledges it. A worker that cannot take it has died (its pair is closed),
-// so the connection goes to the next one; if none is left it waits at the head of the
-// queue. It is never dropped.
+// the worker acknowledges it. A worker whose pair is full keeps its request and is passed
+// over until it has read some (see block); one whose pair failed has died. Either way the
+// connection goes to the next ready worker, or waits at the head of the queue. It is never
+// dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
 		err := forksafe.SendConn(w.fd, c.fd, c.peer)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
-			// Alive, but holding more connections than it has read: this request of its
-			// goes unanswered (it asks again with its next `client` call).
+			d.unpop(w)
+			d.block(w)
 			continue
 		}
 		if err != nil {
