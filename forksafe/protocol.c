@@ -64,10 +64,21 @@ int ss_server_recv_register(int registration_fd, int32_t *pid)
 {
 	struct ss_register_msg msg;
 	int fd = -1;
-	/* Under the process lock, so that a fork never copies a descriptor not yet registered. */
+	/* Under the process lock, so that a fork never copies a descriptor not yet registered.
+	 * Peeked first: if this process is out of descriptors the registration stays queued,
+	 * for the server to take once it has room, instead of being lost with the worker's end. */
 	ss_lock();
-	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT);
+	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT | MSG_PEEK);
 	int saved = errno;
+	if (n > 0 || (n < 0 && saved == EPROTO)) {
+		/* Consume it, without a control buffer: the copy of the descriptor it would carry
+		 * is released by the kernel, never installed. */
+		struct ss_register_msg ignored;
+		ssize_t consumed;
+		do
+			consumed = recv(registration_fd, &ignored, sizeof(ignored), MSG_DONTWAIT);
+		while (consumed < 0 && errno == EINTR);
+	}
 	if (n > 0 && (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
 	              msg.type != SS_MSG_REGISTER || fd < 0)) {
 		if (fd >= 0)

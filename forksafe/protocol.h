@@ -59,7 +59,9 @@ int ss_worker_ack(int own_fd);
 int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port);
 
 /* Server side. */
-int ss_server_recv_register(int registration_fd, int32_t *pid); /* registered fd, or -1 */
+/* The registered fd, or -1 with errno: EAGAIN for none, EMFILE or ENFILE for one left queued
+ * because this process has no descriptor to spare, EPROTO for a malformed one (dropped). */
+int ss_server_recv_register(int registration_fd, int32_t *pid);
 int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port);
 /* Reads every READY and ACK waiting on a worker's pair, with as few system calls as it can.
  * Returns 1 (counts set; possibly 0), 0 at end of file, -1 on a malformed message or error. */

@@ -29,6 +29,10 @@ type dispatcher struct {
 	next     int         // the listener to try first, so none is starved
 	isListen map[int]int // listener fd -> index
 	backoff  acceptBackoff
+	// registrations pauses reading registrations while the server has no descriptor for
+	// them (they wait in the registration pair meanwhile).
+	registrations      acceptBackoff
+	registrationPaused bool
 	// proxyReports limits reports of rejected PROXY headers.
 	proxyReports reportLimiter
 }
@@ -91,7 +95,12 @@ func (d *dispatcher) run() {
 				d.readWorker(d.workers[fd], ev.Events)
 			}
 		}
-		d.expireHeaders(time.Now())
+		now := time.Now()
+		if d.registrationPaused && !d.registrations.paused(now) {
+			d.pauseRegistrations(false)
+			d.acceptRegistrations()
+		}
+		d.expireHeaders(now)
 		d.dispatch()
 	}
 }
@@ -100,6 +109,11 @@ func (d *dispatcher) run() {
 // ends, or forever (-1).
 func (d *dispatcher) waitMillis(now time.Time) int {
 	wait := d.backoff.waitMillis(now)
+	if d.registrationPaused {
+		if ms := d.registrations.waitMillis(now); wait < 0 || ms < wait {
+			wait = max(ms, 0)
+		}
+	}
 	for _, h := range d.headers {
 		ms := int(h.deadline.Sub(now)/time.Millisecond) + 1
 		if wait < 0 || ms < wait {
@@ -119,18 +133,42 @@ func (d *dispatcher) runCommands() bool {
 	return d.s.closing.Load()
 }
 
+// acceptRegistrations adds the workers waiting in the registration pair. Out of
+// descriptors, it leaves them there and pauses (as accepting does): a worker is registered
+// late, never lost.
 func (d *dispatcher) acceptRegistrations() {
 	for {
 		fd, pid, err := forksafe.RecvRegistration(d.s.registration)
-		if err != nil {
-			if !errors.Is(err, unix.EAGAIN) {
-				d.s.report(fmt.Sprintf("socketserver port %d: bad worker registration: %v", d.s.port, err),
-					[]string{"SOCKETSERVER", "PROTOCOL", err.Error()})
+		var errno unix.Errno
+		switch {
+		case err == nil:
+			d.registrations.succeeded()
+			d.addWorker(&worker{fd: fd, pid: pid})
+			continue
+		case errors.Is(err, unix.EAGAIN):
+		case errors.As(err, &errno) && !errors.Is(err, unix.EPROTO) && !errors.Is(err, unix.ECONNRESET):
+			now := time.Now()
+			if msg, code := d.registrations.failedDoing(now, errno, d.s.port, "worker registration", "registering", "REGISTER"); msg != "" {
+				d.s.report(msg, code)
 			}
-			return
+			d.pauseRegistrations(true)
+		default:
+			d.s.report(fmt.Sprintf("socketserver port %d: bad worker registration: %v", d.s.port, err),
+				[]string{"SOCKETSERVER", "PROTOCOL", err.Error()})
 		}
-		d.addWorker(&worker{fd: fd, pid: pid})
+		return
 	}
+}
+
+// pauseRegistrations stops (or resumes) watching the registration pair: while the server
+// is out of descriptors, a registration left queued would wake the loop without end.
+func (d *dispatcher) pauseRegistrations(pause bool) {
+	var events uint32 = unix.EPOLLIN
+	if pause {
+		events = 0
+	}
+	d.registrationPaused = pause
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, d.s.registration, &unix.EpollEvent{Events: events, Fd: int32(d.s.registration)})
 }
 
 // readWorker takes a worker's ACK and READY messages; end-of-file or anything malformed
