@@ -48,7 +48,9 @@ typedef struct WorkerConn {
 	int watching;    /* the Tcl_CreateFileHandler mask: readable while outstanding > 0,
 	                  * writable while unsent > 0 */
 	int outstanding; /* `client` calls that no connection has answered yet */
-	int unsent;      /* of those, READY messages not sent yet: the pair was full */
+	int unsent;      /* READY messages not sent yet: the pair was full */
+	int taken_in_a_row; /* connections taken by `client` itself since the notifier's last */
+	int sends_ahead;    /* the server said it may send connections before they are asked for */
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -70,6 +72,11 @@ static const char *gone_message = "socketserver server on port %d is gone: no mo
 /* How many `client` calls of one thread may wait for a connection on one port at once. The
  * server keeps one place in line per call; past this, `client` fails (SOCKETSERVER TOOMANY). */
 #define MAX_OUTSTANDING 1024
+
+/* How many connections in a row a `client` call may take straight from the pair (one the
+ * server sent ahead, with -queue n) and hand over through Tcl's event queue, skipping the
+ * notifier; after that one goes through the notifier, so that other events get their turn. */
+#define MAX_TAKEN_AT_ONCE 16
 
 static void free_request(Request *req)
 {
@@ -143,12 +150,24 @@ static int ask(WorkerConn *c)
 
 static void deliver_unclaimed(ClientData data);
 
+/* A connection `client` took from the pair, handed over from Tcl's event queue. */
+typedef struct TakenEvent {
+	Tcl_Event header;
+	WorkerConn *c;
+} TakenEvent;
+
+static int taken_event_of(Tcl_Event *ev, ClientData data)
+{
+	return ev->proc != NULL && ((TakenEvent *)ev)->c == data;
+}
+
 /* Forgets a registration: one inherited from the parent, or with a server since closed. */
 static void discard_conn(WorkerConn *c)
 {
 	unlink_conn(c);
 	stop_watching(c);
 	Tcl_CancelIdleCall(deliver_unclaimed, c);
+	Tcl_DeleteEvents(taken_event_of, c);
 	if (c->fd >= 0)
 		close(c->fd);
 	while (c->first != NULL) {
@@ -376,7 +395,7 @@ static void conn_readable(WorkerConn *c)
 	int fd, port;
 	char ip[SS_IP_MAX];
 
-	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
+	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (got < 0 && errno == EPROTO) {
@@ -394,8 +413,51 @@ static void conn_readable(WorkerConn *c)
 		return;
 	}
 	c->outstanding--;
+	c->taken_in_a_row = 0;
 	update_watching(c);
 	deliver(c, fd, ip, port);
+}
+
+static int taken_event(Tcl_Event *ev, int flags)
+{
+	if (!(flags & TCL_FILE_EVENTS))
+		return 0;
+	deliver_unclaimed(((TakenEvent *)ev)->c);
+	return 1;
+}
+
+/*
+ * With -queue n the server may send a connection before it is asked for one (see
+ * dispatch.go): a `client` call with nothing else outstanding takes it at once, and sends
+ * its READY all the same (the server counts that READY as answered). The handler is called
+ * from Tcl's event queue, before the event loop would wait: no round trip through the
+ * notifier. Returns 1 if it took one.
+ */
+static int take_sent_ahead(WorkerConn *c)
+{
+	int fd, port;
+	char ip[SS_IP_MAX];
+	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	    ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
+		return 0;
+	c->taken_in_a_row++;
+	Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
+	u->fd = fd;
+	u->port = port;
+	memcpy(u->ip, ip, SS_IP_MAX);
+	u->next = c->unclaimed;
+	c->unclaimed = u;
+	c->unclaimed_count++;
+	c->reserved++;
+	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
+	ev->header.proc = taken_event;
+	ev->c = c;
+	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+	/* The READY this call owes; if the pair is closed, the writable handler finds out. */
+	c->unsent++;
+	send_unsent(c);
+	update_watching(c);
+	return 1;
 }
 
 static void pair_event(ClientData data, int mask)
@@ -478,6 +540,8 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		                                       "at most %d \"client\" calls may wait at once", port, MAX_OUTSTANDING));
 		Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER TOOMANY %d", port));
 		return TCL_ERROR;
+	} else if (take_sent_ahead(c)) {
+		/* handed over from the event queue */
 	} else if (ask(c) != 0) {
 		int err = errno;
 		if (!peer_closed(err))

@@ -23,6 +23,10 @@ type dispatcher struct {
 	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready    int             // live entries in readyQ
 	blocked  int             // of those, the ones of workers whose pair is full (see block)
+	ahead    int             // connections sent to workers ahead of their READY (-queue n)
+	// aheadable lists workers that may be sent a connection ahead: busy (no READY waiting)
+	// and none sent ahead yet. Entries are checked when taken.
+	aheadable []*worker
 	queue    []acceptedConn  // accepted, waiting for a ready worker
 	headers  map[int]*awaitingHeader
 	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
@@ -208,11 +212,13 @@ func (d *dispatcher) dispatch() {
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
+		d.sendAhead()
+		ahead := len(d.queue) + d.ahead // accepted, and no READY for them yet
 		if d.s.opts.ProxyProtocol {
-			if len(d.headers) >= maxAwaitingHeaders || len(d.queue) >= d.sendable()+d.s.opts.Queue {
+			if len(d.headers) >= maxAwaitingHeaders || ahead >= d.sendable()+d.s.opts.Queue {
 				break
 			}
-		} else if len(d.queue) >= d.sendable()+d.s.opts.Queue {
+		} else if ahead >= d.sendable()+d.s.opts.Queue {
 			break
 		}
 		c, ok := d.acceptOne()
@@ -271,7 +277,7 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 // dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		err := forksafe.SendConn(w.fd, c.fd, c.peer)
+		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
 			d.unpop(w)
 			d.block(w)
@@ -285,6 +291,37 @@ func (d *dispatcher) handOver(c acceptedConn) {
 		return
 	}
 	d.requeue(c)
+}
+
+// sendAhead hands connections queued with -queue n to busy workers, one each, before they
+// ask: the worker finds it in its pair at its next `client` call instead of waiting for the
+// server's answer. Only workers that registered themselves (not a pool's) are sent one, and
+// only one that has asked before.
+func (d *dispatcher) sendAhead() {
+	for len(d.queue) > 0 {
+		w := d.popAheadable()
+		if w == nil {
+			return
+		}
+		c := d.queue[0]
+		d.queue = d.queue[1:]
+		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS):
+			d.requeue(c)
+			d.block(w)
+		case err != nil:
+			d.requeue(c)
+			d.lost(w)
+		default:
+			w.ahead++
+			d.ahead++
+			d.sent(w, c)
+			if w.ahead < aheadPerWorker {
+				d.aheadable = append(d.aheadable, w)
+			}
+		}
+	}
 }
 
 // requeue puts connections back at the head of the queue, in order.

@@ -280,3 +280,42 @@ func TestFullPairKeepsItsReadies(t *testing.T) {
 	waitCounts(t, s, counts{Workers: 2, Ready: 1, Accepted: requests, Dispatched: requests})
 	rec.AssertNone(t)
 }
+
+// -queue n with busy workers: each worker that has asked before is sent up to
+// aheadPerWorker connections ahead of its next READYs, the rest wait in the server, and no
+// more than n are accepted ahead in all; a READY from a worker that was sent one ahead is
+// answered by it.
+func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
+	o := loopback()
+	o.Queue = 2*aheadPerWorker + 1
+	s, rec := listen(t, o)
+	a, b := registerWorker(t, s), registerWorker(t, s)
+	a.ready()
+	b.ready()
+	waitCounts(t, s, counts{Workers: 2, Ready: 2})
+	for _, w := range []*testWorker{a, b} {
+		dial(t, "127.0.0.1", s.Port())
+		w.recvConn()
+	}
+	for i := 0; i < o.Queue+2; i++ {
+		dial(t, "127.0.0.1", s.Port())
+	}
+	// -queue accepted ahead: aheadPerWorker in each worker's pair, one in the server; 2
+	// more wait in the kernel.
+	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2, Queued: 1}
+	waitCounts(t, s, want)
+	holdsFor(t, s, want)
+	conn, _ := a.recvConn() // a takes one that was sent ahead, and asks again
+	conn.Close()
+	a.ready()
+	// That READY was answered already: no place in line; a gets the queued one ahead.
+	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3, Queued: 1}
+	waitCounts(t, s, want)
+	holdsFor(t, s, want)
+	for i := 0; i < aheadPerWorker; i++ {
+		conn, _ = a.recvConn()
+		conn.Close()
+		b.recvConn()
+	}
+	rec.AssertNone(t)
+}

@@ -30,7 +30,7 @@ func (w *Worker) Served() uint64 { return w.w.served.Load() }
 // AddWorker makes serverEnd (the server's end of a pair whose other end a spawned process
 // holds) a worker of this server.
 func (s *Server) AddWorker(serverEnd, pid int, hooks WorkerHooks) (*Worker, error) {
-	w := &worker{fd: serverEnd, pid: pid, hooks: hooks}
+	w := &worker{fd: serverEnd, pid: pid, hooks: hooks, spawned: true}
 	result := make(chan error, 1)
 	if !s.do(func(d *dispatcher) { result <- d.addWorker(w) }) {
 		return nil, unix.ESHUTDOWN
@@ -54,6 +54,8 @@ type worker struct {
 	ready    int
 	gone     bool
 	blocked  bool // its pair is full: passed over until EPOLLOUT says it has room again
+	spawned  bool // added by AddWorker (a pool's): never sent a connection ahead
+	ahead    int  // connections sent ahead of its READY (at most one): its next READY is answered
 	sawReady bool
 	sent     uint64         // connections sent to it, acknowledged or not
 	inflight []acceptedConn // sent, not yet acknowledged: the server keeps its copies
@@ -114,12 +116,21 @@ func (d *dispatcher) removeWorker(w *worker) {
 		w.blocked = false
 	}
 	w.ready = 0
+	d.ahead -= w.ahead
+	w.ahead = 0
 	d.s.stats.workers.Store(int64(len(d.workers)))
 	d.s.stats.ready.Store(int64(d.ready))
 }
 
-// markReady records one READY message from w.
+// markReady records one READY message from w: a place in line, or, if a connection was
+// sent to w ahead, the request that connection answers.
 func (d *dispatcher) markReady(w *worker) {
+	if w.ahead > 0 {
+		w.ahead--
+		d.ahead--
+		d.aheadable = append(d.aheadable, w)
+		return
+	}
 	w.ready++
 	d.ready++
 	if w.blocked {
@@ -153,6 +164,25 @@ func (d *dispatcher) popReady() *worker {
 			w.ready--
 			d.ready--
 			d.s.stats.ready.Store(int64(d.ready))
+			if w.ready == 0 && d.s.opts.Queue > 0 {
+				d.aheadable = append(d.aheadable, w)
+			}
+			return w
+		}
+	}
+	return nil
+}
+
+// aheadPerWorker is how many connections a busy worker may be sent ahead of its READYs.
+const aheadPerWorker = 4
+
+// popAheadable takes a worker that may be sent a connection ahead of its READY, if any.
+func (d *dispatcher) popAheadable() *worker {
+	for len(d.aheadable) > 0 {
+		w := d.aheadable[0]
+		d.aheadable[0] = nil
+		d.aheadable = d.aheadable[1:]
+		if !w.gone && !w.blocked && !w.spawned && w.ready == 0 && w.ahead < aheadPerWorker {
 			return w
 		}
 	}
