@@ -45,12 +45,14 @@ typedef struct WorkerConn {
 	Tcl_ThreadId thread;
 	int inherited; /* set in a forked child: the registration is its parent's */
 	int fd;        /* our end of our own pair */
-	int watching;    /* the Tcl file handler's mask: readable while outstanding > 0, writable
-	                    while messages are unsent */
-	int outstanding; /* READY messages (sent or unsent) that no connection has answered yet */
-	/* READY and ACK messages the pair had no room for (the server is behind reading it):
+	int watching;    /* the Tcl_CreateFileHandler mask: readable while outstanding > 0,
+	                  * writable while unsent > 0 */
+	int outstanding; /* `client` calls that no connection has answered yet */
+	/* ACK and READY messages the pair had no room for (the server is behind reading it):
 	 * sent, ACKs first, once it is writable. */
-	int unsent_readies, unsent_acks;
+	int unsent_acks, unsent;
+	int taken_in_a_row; /* connections taken by `client` itself since the notifier's last */
+	int sends_ahead;    /* the server said it may send connections before they are asked for */
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -68,6 +70,15 @@ static WorkerConn *conns;
 static int inert_writer = -1;
 
 static const char *gone_message = "socketserver server on port %d is gone: no more connections will come";
+
+/* How many `client` calls of one thread may wait for a connection on one port at once. The
+ * server keeps one place in line per call; past this, `client` fails (SOCKETSERVER TOOMANY). */
+#define MAX_OUTSTANDING 1024
+
+/* How many connections in a row a `client` call may take straight from the pair (one the
+ * server sent ahead, with -queue n) and hand over through Tcl's event queue, skipping the
+ * notifier; after that one goes through the notifier, so that other events get their turn. */
+#define MAX_TAKEN_AT_ONCE 16
 
 static void free_request(Request *req)
 {
@@ -96,43 +107,79 @@ static void stop_watching(WorkerConn *c)
 	}
 }
 
-static void conn_event(ClientData data, int mask);
+static void pair_event(ClientData data, int mask);
 
-/* Watches the pair for what this registration waits for: connections, room to send. */
+/* Watches the pair for what the registration waits for: connections, and room to send. */
 static void update_watching(WorkerConn *c)
 {
-	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) |
-	           (c->unsent_readies + c->unsent_acks > 0 ? TCL_WRITABLE : 0);
+	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) | (c->unsent > 0 ? TCL_WRITABLE : 0);
 	if (mask == c->watching)
 		return;
-	if (mask == 0)
+	if (mask == 0) {
 		stop_watching(c);
-	else
-		Tcl_CreateFileHandler(c->fd, mask, conn_event, c);
+		return;
+	}
+	Tcl_CreateFileHandler(c->fd, mask, pair_event, c);
 	c->watching = mask;
 }
 
 static int would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
 
-/* Sends a READY or an ACK; if the pair has no room for it, keeps it to send once there is
- * (so that no `client` call fails for being one of many in a row). 0, or -1 with errno. */
-static int send_message(WorkerConn *c, int ack)
+/* Sends the ACK and READY messages that did not fit in the pair, ACKs first. Returns 0, or
+ * -1 with errno set (but never EAGAIN: what does not fit waits for the pair to have room). */
+static int send_unsent(WorkerConn *c)
 {
-	if (c->unsent_readies + c->unsent_acks == 0) {
-		if ((ack ? ss_worker_ack(c->fd) : ss_worker_ready(c->fd)) == 0)
-			return 0;
-		if (!would_block(errno))
-			return -1;
+	while (c->unsent_acks > 0) {
+		if (ss_worker_ack(c->fd) != 0)
+			return would_block(errno) ? 0 : -1;
+		c->unsent_acks--;
 	}
-	if (ack)
-		c->unsent_acks++;
-	else
-		c->unsent_readies++;
-	update_watching(c);
+	while (c->unsent > 0) {
+		if (ss_worker_ready(c->fd) != 0)
+			return would_block(errno) ? 0 : -1;
+		c->unsent--;
+	}
 	return 0;
 }
 
+/* Tells the server at once that a connection is here (see protocol.h): until it knows, it
+ * keeps its copy, and a copy kept would hold the connection open after the handler closed
+ * it. If the pair has no room, the ACK waits for it; if the server has gone, the
+ * connection is ours all the same. */
+static void acknowledge(WorkerConn *c)
+{
+	c->unsent_acks++;
+	send_unsent(c);
+	update_watching(c);
+}
+
+/* Asks the server for one more connection: a READY now, or as soon as the pair has room
+ * (the server reads them as they come, so it is full only after a burst of `client` calls). */
+static int ask(WorkerConn *c)
+{
+	c->outstanding++;
+	c->unsent++;
+	int rc = send_unsent(c);
+	if (rc != 0) {
+		c->outstanding--;
+		c->unsent--;
+	}
+	update_watching(c);
+	return rc;
+}
+
 static void deliver_unclaimed(ClientData data);
+
+/* A connection `client` took from the pair, handed over from Tcl's event queue. */
+typedef struct TakenEvent {
+	Tcl_Event header;
+	WorkerConn *c;
+} TakenEvent;
+
+static int taken_event_of(Tcl_Event *ev, ClientData data)
+{
+	return ev->proc != NULL && ((TakenEvent *)ev)->c == data;
+}
 
 /* Forgets a registration: one inherited from the parent, or with a server since closed. */
 static void discard_conn(WorkerConn *c)
@@ -140,6 +187,7 @@ static void discard_conn(WorkerConn *c)
 	unlink_conn(c);
 	stop_watching(c);
 	Tcl_CancelIdleCall(deliver_unclaimed, c);
+	Tcl_DeleteEvents(taken_event_of, c);
 	if (c->fd >= 0)
 		close(c->fd);
 	while (c->first != NULL) {
@@ -347,7 +395,7 @@ static void server_gone(WorkerConn *c)
 {
 	stop_watching(c);
 	c->outstanding = 0;
-	c->unsent_readies = c->unsent_acks = 0;
+	c->unsent_acks = c->unsent = 0;
 	close(c->fd);
 	c->fd = -1;
 	c->gone = 1;
@@ -367,26 +415,12 @@ static void server_gone(WorkerConn *c)
 	}
 }
 
-/* The pair has room again: sends what had to wait, ACKs first. */
-static void send_unsent(WorkerConn *c)
-{
-	while (c->unsent_acks > 0 && ss_worker_ack(c->fd) == 0)
-		c->unsent_acks--;
-	while (c->unsent_acks == 0 && c->unsent_readies > 0 && ss_worker_ready(c->fd) == 0)
-		c->unsent_readies--;
-	if (c->unsent_readies + c->unsent_acks > 0 && !would_block(errno)) {
-		server_gone(c); /* the pair cannot be written: the server has closed it */
-		return;
-	}
-	update_watching(c);
-}
-
 static void conn_readable(WorkerConn *c)
 {
 	int fd, port;
 	char ip[SS_IP_MAX];
 
-	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port);
+	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (got < 0 && errno == EPROTO) {
@@ -403,20 +437,65 @@ static void conn_readable(WorkerConn *c)
 		server_gone(c);
 		return;
 	}
-	/* Tell the server at once that the connection is here (see protocol.h). If the server
-	 * has gone meanwhile, the connection is ours all the same. */
-	send_message(c, 1);
 	c->outstanding--;
-	update_watching(c);
+	c->taken_in_a_row = 0;
+	acknowledge(c);
 	deliver(c, fd, ip, port);
 }
 
-static void conn_event(ClientData data, int mask)
+static int taken_event(Tcl_Event *ev, int flags)
+{
+	if (!(flags & TCL_FILE_EVENTS))
+		return 0;
+	deliver_unclaimed(((TakenEvent *)ev)->c);
+	return 1;
+}
+
+/*
+ * With -queue n the server may send a connection before it is asked for one (see
+ * dispatch.go): a `client` call with nothing else outstanding takes it at once, and sends
+ * its READY all the same (the server counts that READY as answered). The handler is called
+ * from Tcl's event queue, before the event loop would wait: no round trip through the
+ * notifier. Returns 1 if it took one.
+ */
+static int take_sent_ahead(WorkerConn *c)
+{
+	int fd, port;
+	char ip[SS_IP_MAX];
+	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	    ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
+		return 0;
+	c->taken_in_a_row++;
+	Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
+	u->fd = fd;
+	u->port = port;
+	memcpy(u->ip, ip, SS_IP_MAX);
+	u->next = c->unclaimed;
+	c->unclaimed = u;
+	c->unclaimed_count++;
+	c->reserved++;
+	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
+	ev->header.proc = taken_event;
+	ev->c = c;
+	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+	/* The READY this call owes, after the ACK; if the pair is closed, the writable handler
+	 * finds out. */
+	c->unsent++;
+	acknowledge(c);
+	return 1;
+}
+
+static void pair_event(ClientData data, int mask)
 {
 	WorkerConn *c = data;
-	if (mask & TCL_WRITABLE)
-		send_unsent(c);
-	if ((mask & TCL_READABLE) && !c->gone)
+	if (mask & TCL_WRITABLE) {
+		if (send_unsent(c) != 0) {
+			server_gone(c); /* only a closed pair fails here */
+			return;
+		}
+		update_watching(c);
+	}
+	if (mask & TCL_READABLE)
 		conn_readable(c);
 }
 
@@ -481,15 +560,19 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		Tcl_DoWhenIdle(deliver_unclaimed, c);
 	} else if (c->gone) {
 		return server_gone_error(interp, port);
-	} else if (send_message(c, 0) != 0) {
+	} else if (c->outstanding >= MAX_OUTSTANDING) {
+		Tcl_SetObjResult(interp, Tcl_ObjPrintf("too many connection requests waiting on port %d: "
+		                                       "at most %d \"client\" calls may wait at once", port, MAX_OUTSTANDING));
+		Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER TOOMANY %d", port));
+		return TCL_ERROR;
+	} else if (take_sent_ahead(c)) {
+		/* handed over from the event queue */
+	} else if (ask(c) != 0) {
 		int err = errno;
 		if (!peer_closed(err))
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
 		server_gone(c);
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
-	} else {
-		c->outstanding++;
-		update_watching(c);
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));

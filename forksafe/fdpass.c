@@ -1,6 +1,7 @@
 /* fdpass.c: sending and receiving one descriptor with SCM_RIGHTS. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +49,16 @@ static void close_carried(struct msghdr *msg)
 	}
 }
 
+/* Why a descriptor could not be received: EMFILE or ENFILE, as a new descriptor would fail. */
+static int fd_shortage(int sock)
+{
+	int probe = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+	if (probe < 0)
+		return errno;
+	close(probe); /* one was freed since: say what it most likely was */
+	return EMFILE;
+}
+
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags)
 {
 	/* Room for two descriptors, so that a message carrying too many is seen, not truncated. */
@@ -66,6 +77,12 @@ ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
+	if ((msg.msg_flags & MSG_CTRUNC) && !(msg.msg_flags & MSG_TRUNC) && CMSG_FIRSTHDR(&msg) == NULL) {
+		/* The control buffer has room for two: a descriptor sent but none received means the
+		 * kernel could not install it here. With MSG_PEEK the message is still queued. */
+		errno = fd_shortage(sock);
+		return -1;
+	}
 	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
 		close_carried(&msg);
 		errno = EPROTO;

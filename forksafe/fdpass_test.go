@@ -16,7 +16,7 @@ func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 	server, worker := seqpacketPair(t)
 	r, w := pipe(t)
 
-	if err := forksafe.SendConn(server, w, netip.MustParseAddrPort("127.0.0.1:1")); err != nil {
+	if err := forksafe.SendConn(server, w, netip.MustParseAddrPort("127.0.0.1:1"), false); err != nil {
 		t.Fatalf("SendConn: %v", err)
 	}
 	received, _, ok, err := forksafe.WorkerRecvConn(worker)

@@ -112,13 +112,18 @@ func RecvRegistration(registrationFD int) (fd int, pid int, err error) {
 	return int(rfd), int(cpid), nil
 }
 
-// SendConn hands one accepted connection and its peer address to a worker.
-func SendConn(workerFD, connFD int, peer netip.AddrPort) error {
+// SendConn hands one accepted connection and its peer address to a worker; sendsAhead says
+// that this server may send connections ahead of READY (see protocol.h).
+func SendConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error {
 	// The address, NUL-terminated, in Go memory (no pointers in it, so C may read it for
 	// the call): no C allocation per connection.
 	var ip [C.SS_IP_MAX]byte
 	copy(ip[:len(ip)-1], peer.Addr().Unmap().AppendTo(ip[:0]))
-	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), (*C.char)(unsafe.Pointer(&ip[0])), C.int(peer.Port())); rc != 0 {
+	ahead := C.int(0)
+	if sendsAhead {
+		ahead = 1
+	}
+	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), (*C.char)(unsafe.Pointer(&ip[0])), C.int(peer.Port()), ahead); rc != 0 {
 		return err
 	}
 	return nil

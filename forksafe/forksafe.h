@@ -49,7 +49,8 @@ ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
  * Receives one message into buf; *fd gets the descriptor it carried, or -1. Returns the
  * message length, 0 at end of file, -1 with errno set. A message whose control data was
  * truncated (MSG_CTRUNC) or that carried more than one descriptor fails with EPROTO, and
- * every descriptor it did carry is closed.
+ * every descriptor it did carry is closed; one whose descriptor this process had no room
+ * for fails with EMFILE or ENFILE (with MSG_PEEK, it stays queued).
  */
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
 

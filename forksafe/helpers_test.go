@@ -105,7 +105,7 @@ func capturedConnMsg(t *testing.T) []byte {
 	a, b := seqpacketPair(t)
 	_, w := pipe(t)
 	defer unix.Close(w)
-	if err := forksafe.SendConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242")); err != nil {
+	if err := forksafe.SendConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242"), false); err != nil {
 		t.Fatalf("SendConn: %v", err)
 	}
 	return recvRaw(t, b)

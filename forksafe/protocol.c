@@ -38,14 +38,14 @@ static int send_short(int own_fd, uint8_t type)
 int ss_worker_ready(int own_fd) { return send_short(own_fd, SS_MSG_READY); }
 int ss_worker_ack(int own_fd) { return send_short(own_fd, SS_MSG_ACK); }
 
-int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
+int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead)
 {
 	struct ss_conn_msg msg;
 	ssize_t n = ss_recv_fd(own_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
 	if (n <= 0)
 		return (int)n;
 	if (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
-	    msg.type != SS_MSG_CONN || *conn_fd < 0 || memchr(msg.ip, 0, SS_IP_MAX) == NULL) {
+	    (msg.type != SS_MSG_CONN && msg.type != SS_MSG_CONN_AHEAD) || *conn_fd < 0 || memchr(msg.ip, 0, SS_IP_MAX) == NULL) {
 		if (*conn_fd >= 0)
 			close(*conn_fd);
 		*conn_fd = -1;
@@ -54,6 +54,7 @@ int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port)
 	}
 	memcpy(ip, msg.ip, SS_IP_MAX);
 	*port = msg.port;
+	*sends_ahead = msg.type == SS_MSG_CONN_AHEAD;
 	return 1;
 }
 
@@ -61,10 +62,21 @@ int ss_server_recv_register(int registration_fd, int32_t *pid)
 {
 	struct ss_register_msg msg;
 	int fd = -1;
-	/* Under the process lock, so that a fork never copies a descriptor not yet registered. */
+	/* Under the process lock, so that a fork never copies a descriptor not yet registered.
+	 * Peeked first: if this process is out of descriptors the registration stays queued,
+	 * for the server to take once it has room, instead of being lost with the worker's end. */
 	ss_lock();
-	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT);
+	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT | MSG_PEEK);
 	int saved = errno;
+	if (n > 0 || (n < 0 && saved == EPROTO)) {
+		/* Consume it, without a control buffer: the copy of the descriptor it would carry
+		 * is released by the kernel, never installed. */
+		struct ss_register_msg ignored;
+		ssize_t consumed;
+		do
+			consumed = recv(registration_fd, &ignored, sizeof(ignored), MSG_DONTWAIT);
+		while (consumed < 0 && errno == EINTR);
+	}
 	if (n > 0 && (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
 	              msg.type != SS_MSG_REGISTER || fd < 0)) {
 		if (fd >= 0)
@@ -122,9 +134,11 @@ int ss_server_read_worker(int worker_fd, int *readies, int *acks)
 	}
 }
 
-int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port)
+int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port, int sends_ahead)
 {
-	struct ss_conn_msg msg = {.version = SS_PROTOCOL_VERSION, .type = SS_MSG_CONN, .port = (uint16_t)port};
+	struct ss_conn_msg msg = {.version = SS_PROTOCOL_VERSION,
+	                          .type = sends_ahead ? SS_MSG_CONN_AHEAD : SS_MSG_CONN,
+	                          .port = (uint16_t)port};
 	strncpy(msg.ip, ip, SS_IP_MAX - 1);
 	ssize_t n = ss_send_fd(worker_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
 	return n == (ssize_t)sizeof(msg) ? 0 : -1;

@@ -65,7 +65,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 
 			_, w := pipe(t)
 			defer unix.Close(w)
-			if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort(p.sent)); err != nil {
+			if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort(p.sent), false); err != nil {
 				t.Fatalf("SendConn: %v", err)
 			}
 			conn, peer, ok, err := forksafe.WorkerRecvConn(workerEnd)
@@ -101,7 +101,7 @@ func TestWorkerRecvConnNothingYetThenEndOfFile(t *testing.T) {
 func TestConnectionSentBeforeCloseIsDelivered(t *testing.T) {
 	workerEnd, serverEnd := registeredWorker(t)
 	r, w := pipe(t)
-	if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:9")); err != nil {
+	if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:9"), false); err != nil {
 		t.Fatalf("SendConn: %v", err)
 	}
 	forksafe.Close(serverEnd)
@@ -165,7 +165,7 @@ func TestReadWorkerCountsReadiesAndAcks(t *testing.T) {
 	}
 	for range conns {
 		_, w := pipe(t)
-		must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1")))
+		must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
 		unix.Close(w)
 		conn, _, ok, err := forksafe.WorkerRecvConn(workerEnd)
 		if !ok || err != nil {

@@ -106,7 +106,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 			t.Cleanup(func() { forksafe.Close(serverEnd) })
 			_, w := pipe(t)
 			defer unix.Close(w)
-			must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1")))
+			must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
 			conn, _, _, err := forksafe.WorkerRecvConn(workerEnd)
 			must(t, err)
 			return conn

@@ -35,9 +35,9 @@ func WorkerReady(ownFD int) error {
 // WorkerRecvConn receives one connection without waiting and acknowledges it: ok is false
 // at end of file (the server is gone); err is EAGAIN when nothing has arrived yet.
 func WorkerRecvConn(ownFD int) (fd int, peer netip.AddrPort, ok bool, err error) {
-	var cfd, port C.int
+	var cfd, port, sendsAhead C.int
 	var ip [C.SS_IP_MAX]C.char
-	got, err := C.ss_worker_recv_conn(C.int(ownFD), &cfd, &ip[0], &port)
+	got, err := C.ss_worker_recv_conn(C.int(ownFD), &cfd, &ip[0], &port, &sendsAhead)
 	switch {
 	case got < 0:
 		return -1, netip.AddrPort{}, false, err

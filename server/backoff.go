@@ -57,8 +57,15 @@ func connectionOnly(errno unix.Errno) bool {
 	return false
 }
 
-// failed records a failure at now and says what to report (nothing if it is too soon).
+// failed records an accept failure at now and says what to report (nothing if it is too soon).
 func (b *acceptBackoff) failed(now time.Time, errno unix.Errno, port int) (msg string, code []string) {
+	return b.failedDoing(now, errno, port, "accept", "accepting", "ACCEPT")
+}
+
+// failedDoing is failed for another call that can run out of descriptors, with the same
+// pause and the same limit on reports: what failed and what resumes (for the message), and
+// the word of the error code (SOCKETSERVER codeWord ERRNAME message).
+func (b *acceptBackoff) failedDoing(now time.Time, errno unix.Errno, port int, what, resuming, codeWord string) (msg string, code []string) {
 	if !connectionOnly(errno) {
 		b.pause = min(max(2*b.pause, firstPause), longestPause)
 		b.until = now.Add(b.pause)
@@ -67,11 +74,11 @@ func (b *acceptBackoff) failed(now time.Time, errno unix.Errno, port int) (msg s
 	if !ok {
 		return "", nil
 	}
-	msg = fmt.Sprintf("socketserver port %d: accept failed: %s%s", port, errno.Error(), missedNote(missed))
+	msg = fmt.Sprintf("socketserver port %d: %s failed: %s%s", port, what, errno.Error(), missedNote(missed))
 	if !connectionOnly(errno) {
-		msg += fmt.Sprintf("; accepting again in %v", b.pause)
+		msg += fmt.Sprintf("; %s again in %v", resuming, b.pause)
 	}
-	return msg, []string{"SOCKETSERVER", "ACCEPT", unix.ErrnoName(errno), errno.Error()}
+	return msg, []string{"SOCKETSERVER", codeWord, unix.ErrnoName(errno), errno.Error()}
 }
 
 // succeeded ends a run of failures.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"testing"
 
 	"socketserver/forksafe"
@@ -11,24 +12,35 @@ import (
 // no-op.
 func TestClose(t *testing.T) {
 	o := loopback()
-	o.Queue = 1
+	o.Queue = aheadPerWorker + 1
 	s, rec := listen(t, o)
 	idle, ready := registerWorker(t, s), registerWorker(t, s)
 	ready.ready()
 	waitCounts(t, s, counts{Workers: 2, Ready: 1})
 	served := dial(t, "127.0.0.1", s.Port())
 	conn, peer := ready.recvConn()
+	// The first connections accepted ahead are sent ahead to the busy worker (which has
+	// asked before); the next one waits in the server.
+	var sentAhead []net.Conn
+	for i := 0; i < aheadPerWorker; i++ {
+		sentAhead = append(sentAhead, dial(t, "127.0.0.1", s.Port()))
+		waitCounts(t, s, counts{Workers: 2, Accepted: uint64(i + 2), Dispatched: 1})
+	}
 	queued := dial(t, "127.0.0.1", s.Port())
-	waitCounts(t, s, counts{Workers: 2, Accepted: 2, Dispatched: 1, Queued: 1})
+	waitCounts(t, s, counts{Workers: 2, Accepted: aheadPerWorker + 2, Dispatched: 1, Queued: 1})
 	port := s.Port()
 
 	closeWithin(t, s)
 
 	idle.assertServerGone()
-	ready.assertServerGone()
 	assertClosedByServer(t, queued)
-	// A connection already handed over belongs to the worker and outlives the server.
+	// Connections already handed over belong to the worker and outlive the server.
 	assertHandedOver(t, served, conn, peer)
+	for _, client := range sentAhead {
+		aheadConn, aheadPeer := ready.recvConn()
+		assertHandedOver(t, client, aheadConn, aheadPeer)
+	}
+	ready.assertServerGone()
 
 	if info := s.Info(); info.Workers != 0 || info.Ready != 0 || info.Queued != 0 {
 		t.Errorf("Info after Close: %+v, want no workers, ready slots or queued connections", info)

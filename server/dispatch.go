@@ -22,12 +22,21 @@ type dispatcher struct {
 	workers  map[int]*worker // by the server's end of the worker's pair
 	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready    int             // live entries in readyQ
+	blocked  int             // of those, the ones of workers whose pair is full (see block)
+	ahead    int             // connections sent to workers ahead of their READY (-queue n)
+	// aheadable lists workers that may be sent a connection ahead: busy (no READY waiting)
+	// and none sent ahead yet. Entries are checked when taken.
+	aheadable []*worker
 	queue    []acceptedConn  // accepted, waiting for a ready worker
 	held     holding
 	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
 	next     int         // the listener to try first, so none is starved
 	isListen map[int]int // listener fd -> index
 	backoff  acceptBackoff
+	// registrations pauses reading registrations while the server has no descriptor for
+	// them (they wait in the registration pair meanwhile).
+	registrations      acceptBackoff
+	registrationPaused bool
 }
 
 func newDispatcher(s *Server) (*dispatcher, error) {
@@ -85,10 +94,15 @@ func (d *dispatcher) run() {
 			case d.held.conns[fd] != nil:
 				d.advance(d.held.conns[fd])
 			default:
-				d.readWorker(d.workers[fd])
+				d.readWorker(d.workers[fd], ev.Events)
 			}
 		}
-		d.expireHeld(time.Now())
+		now := time.Now()
+		if d.registrationPaused && !d.registrations.paused(now) {
+			d.pauseRegistrations(false)
+			d.acceptRegistrations()
+		}
+		d.expireHeld(now)
 		d.dispatch()
 	}
 }
@@ -96,7 +110,13 @@ func (d *dispatcher) run() {
 // waitMillis is the epoll_wait timeout: until an accept pause or a held connection's
 // deadline ends, or forever (-1).
 func (d *dispatcher) waitMillis(now time.Time) int {
-	return d.heldWaitMillis(now, d.backoff.waitMillis(now))
+	wait := d.backoff.waitMillis(now)
+	if d.registrationPaused {
+		if ms := d.registrations.waitMillis(now); wait < 0 || ms < wait {
+			wait = max(ms, 0)
+		}
+	}
+	return d.heldWaitMillis(now, wait)
 }
 
 // runCommands runs what other goroutines asked of the dispatcher; true means close down.
@@ -109,25 +129,53 @@ func (d *dispatcher) runCommands() bool {
 	return d.s.closing.Load()
 }
 
+// acceptRegistrations adds the workers waiting in the registration pair. Out of
+// descriptors, it leaves them there and pauses (as accepting does): a worker is registered
+// late, never lost.
 func (d *dispatcher) acceptRegistrations() {
 	for {
 		fd, pid, err := forksafe.RecvRegistration(d.s.registration)
-		if err != nil {
-			if !errors.Is(err, unix.EAGAIN) {
-				d.s.report(fmt.Sprintf("socketserver port %d: bad worker registration: %v", d.s.port, err),
-					[]string{"SOCKETSERVER", "PROTOCOL", err.Error()})
+		var errno unix.Errno
+		switch {
+		case err == nil:
+			d.registrations.succeeded()
+			d.addWorker(&worker{fd: fd, pid: pid})
+			continue
+		case errors.Is(err, unix.EAGAIN):
+		case errors.As(err, &errno) && !errors.Is(err, unix.EPROTO) && !errors.Is(err, unix.ECONNRESET):
+			now := time.Now()
+			if msg, code := d.registrations.failedDoing(now, errno, d.s.port, "worker registration", "registering", "REGISTER"); msg != "" {
+				d.s.report(msg, code)
 			}
-			return
+			d.pauseRegistrations(true)
+		default:
+			d.s.report(fmt.Sprintf("socketserver port %d: bad worker registration: %v", d.s.port, err),
+				[]string{"SOCKETSERVER", "PROTOCOL", err.Error()})
 		}
-		d.addWorker(&worker{fd: fd, pid: pid})
+		return
 	}
+}
+
+// pauseRegistrations stops (or resumes) watching the registration pair: while the server
+// is out of descriptors, a registration left queued would wake the loop without end.
+func (d *dispatcher) pauseRegistrations(pause bool) {
+	var events uint32 = unix.EPOLLIN
+	if pause {
+		events = 0
+	}
+	d.registrationPaused = pause
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, d.s.registration, &unix.EpollEvent{Events: events, Fd: int32(d.s.registration)})
 }
 
 // readWorker takes a worker's ACK and READY messages; end-of-file or anything malformed
 // means the worker is gone, and the connections it had not acknowledged go to others.
-func (d *dispatcher) readWorker(w *worker) {
+// EPOLLOUT on a blocked worker's pair means it has read enough to take connections again.
+func (d *dispatcher) readWorker(w *worker, events uint32) {
 	if w == nil {
 		return
+	}
+	if w.blocked && events&unix.EPOLLOUT != 0 {
+		d.unblock(w)
 	}
 	readies, acks, ok, _ := forksafe.ReadWorker(w.fd)
 	for range acks {
@@ -146,12 +194,13 @@ func (d *dispatcher) readWorker(w *worker) {
 // kernel's listen queue, whose length -backlog sets.
 func (d *dispatcher) dispatch() {
 	for {
-		for len(d.queue) > 0 && d.ready > 0 {
+		for len(d.queue) > 0 && d.sendable() > 0 {
 			c := d.queue[0]
 			d.queue = d.queue[1:]
 			d.handOver(c)
 		}
-		if len(d.queue) >= d.ready+d.s.opts.Queue || !d.roomToHold(time.Now()) {
+		d.sendAhead()
+		if !d.roomToAccept() || !d.roomToHold(time.Now()) {
 			break
 		}
 		c, ok := d.acceptOne()
@@ -162,6 +211,13 @@ func (d *dispatcher) dispatch() {
 		d.admit(c)
 	}
 	d.s.stats.queued.Store(int64(len(d.queue)))
+}
+
+// roomToAccept says whether the server may accept another connection: while it has fewer
+// accepted connections nobody asked for (queued, or sent ahead) than READYs it can answer,
+// plus -queue.
+func (d *dispatcher) roomToAccept() bool {
+	return len(d.queue)+d.ahead < d.sendable()+d.s.opts.Queue
 }
 
 // acceptOne accepts from the next listener that may have a connection waiting.
@@ -203,15 +259,16 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 }
 
 // handOver gives a connection to the oldest ready worker, keeping the server's copy until
-// the worker acknowledges it. A worker that cannot take it has died (its pair is closed),
-// so the connection goes to the next one; if none is left it waits at the head of the
-// queue. It is never dropped.
+// the worker acknowledges it. A worker whose pair is full keeps its request and is passed
+// over until it has read some (see block); one whose pair failed has died. Either way the
+// connection goes to the next ready worker, or waits at the head of the queue. It is never
+// dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		err := forksafe.SendConn(w.fd, c.fd, c.peer)
+		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
-			// Alive, but holding more connections than it has read: this request of its
-			// goes unanswered (it asks again with its next `client` call).
+			d.unpop(w)
+			d.block(w)
 			continue
 		}
 		if err != nil {
@@ -222,6 +279,37 @@ func (d *dispatcher) handOver(c acceptedConn) {
 		return
 	}
 	d.requeue(c)
+}
+
+// sendAhead hands connections queued with -queue n to busy workers, one each, before they
+// ask: the worker finds it in its pair at its next `client` call instead of waiting for the
+// server's answer. Only workers that registered themselves (not a pool's) are sent one, and
+// only one that has asked before.
+func (d *dispatcher) sendAhead() {
+	for len(d.queue) > 0 {
+		w := d.popAheadable()
+		if w == nil {
+			return
+		}
+		c := d.queue[0]
+		d.queue = d.queue[1:]
+		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS):
+			d.requeue(c)
+			d.block(w)
+		case err != nil:
+			d.requeue(c)
+			d.lost(w)
+		default:
+			w.ahead++
+			d.ahead++
+			d.sent(w, c)
+			if w.ahead < aheadPerWorker {
+				d.aheadable = append(d.aheadable, w)
+			}
+		}
+	}
 }
 
 // requeue puts connections back at the head of the queue, in order.

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -235,4 +237,85 @@ func TestCountersFollowWorkers(t *testing.T) {
 	waitCounts(t, s, counts{Workers: 3, Ready: 5})
 	workers[0].close()
 	waitCounts(t, s, counts{Workers: 2, Ready: 1})
+}
+
+// A worker with more requests outstanding than its pair can hold connections: once
+// sendmsg says the pair is full, its requests stay READY (none is dropped), the connection
+// that did not fit goes to another ready worker, and the rest follow as the first worker
+// reads what it was sent.
+func TestFullPairKeepsItsReadies(t *testing.T) {
+	const requests = 600 // more than a pair holds (about 300 connections)
+	s, rec := listen(t, loopback())
+	a := registerWorker(t, s)
+	for i := 0; i < requests; i++ {
+		for forksafe.WorkerReady(a.fd) != nil {
+			time.Sleep(time.Millisecond) // the server reads READYs as they come; only a burst fills the pair
+		}
+	}
+	waitCounts(t, s, counts{Workers: 1, Ready: requests})
+	for i := 0; i < requests; i++ {
+		dial(t, "127.0.0.1", s.Port())
+	}
+	// The pair fills: the connection that did not fit waits at the head of the queue, and
+	// the server accepts no more (-queue 0), but every request not answered stays READY.
+	var info Info
+	waitUntil(t, func() bool { info = s.Info(); return info.Queued == 1 },
+		func() string { return fmt.Sprintf("counters %+v, want one connection queued", countsOf(info)) })
+	holdsFor(t, s, countsOf(info))
+	sent := int(info.Accepted) - 1
+	if sent >= requests || info.Ready != requests-sent {
+		t.Fatalf("with the pair full after %d connections: ready %d, want %d (every unanswered request)",
+			sent, info.Ready, requests-sent)
+	}
+
+	b := registerWorker(t, s)
+	b.ready()
+	conn, _ := b.recvConn()
+	conn.Close()
+
+	for got := 0; got < requests-1; got++ {
+		c, _ := a.recvConn()
+		c.Close()
+	}
+	waitCounts(t, s, counts{Workers: 2, Ready: 1, Accepted: requests, Dispatched: requests})
+	rec.AssertNone(t)
+}
+
+// -queue n with busy workers: each worker that has asked before is sent up to
+// aheadPerWorker connections ahead of its next READYs, the rest wait in the server, and no
+// more than n are accepted ahead in all; a READY from a worker that was sent one ahead is
+// answered by it.
+func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
+	o := loopback()
+	o.Queue = 2*aheadPerWorker + 1
+	s, rec := listen(t, o)
+	a, b := registerWorker(t, s), registerWorker(t, s)
+	a.ready()
+	b.ready()
+	waitCounts(t, s, counts{Workers: 2, Ready: 2})
+	for _, w := range []*testWorker{a, b} {
+		dial(t, "127.0.0.1", s.Port())
+		w.recvConn()
+	}
+	for i := 0; i < o.Queue+2; i++ {
+		dial(t, "127.0.0.1", s.Port())
+	}
+	// -queue accepted ahead: aheadPerWorker in each worker's pair, one in the server; 2
+	// more wait in the kernel.
+	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2, Queued: 1}
+	waitCounts(t, s, want)
+	holdsFor(t, s, want)
+	conn, _ := a.recvConn() // a takes one that was sent ahead, and asks again
+	conn.Close()
+	a.ready()
+	// That READY was answered already: no place in line; a gets the queued one ahead.
+	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3, Queued: 1}
+	waitCounts(t, s, want)
+	holdsFor(t, s, want)
+	for i := 0; i < aheadPerWorker; i++ {
+		conn, _ = a.recvConn()
+		conn.Close()
+		b.recvConn()
+	}
+	rec.AssertNone(t)
 }

@@ -249,7 +249,7 @@ func (d *dispatcher) heldWaitMillis(now time.Time, wait int) int {
 // waiting. (When it would not, the event that changes that wakes the loop; waking for the
 // bound then would spin.)
 func (d *dispatcher) acceptWaits(now time.Time) bool {
-	return len(d.queue) < d.ready+d.s.opts.Queue && !d.backoff.paused(now) && slices.Contains(d.pending, true)
+	return d.roomToAccept() && !d.backoff.paused(now) && slices.Contains(d.pending, true)
 }
 
 // closeHeld closes every held connection (the server is closing).
