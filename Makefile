@@ -114,7 +114,7 @@ demo:
 BENCH_BIN  = $(BUILD)/bin
 BENCHFLAGS ?=
 ORIGINAL   ?= $(wildcard ../shared/reference/socketservertcl-1.1.3)
-BENCH_VARIANTS ?= -queue 8
+BENCH_VARIANTS ?= -queue 16
 BENCHRUN   = $(BENCH_BIN)/benchrun -build $(abspath $(BUILD)) -bin $(abspath $(BENCH_BIN)) \
 	-servers bench/servers -tclsh $(TCLSH) $(if $(ORIGINAL),-original $(abspath $(ORIGINAL))) \
 	-variants '$(BENCH_VARIANTS)'
