@@ -362,19 +362,25 @@ static Request *pop_live_request(WorkerConn *c)
 	return NULL;
 }
 
+/* Keeps a connection that no request is taking now, for the next `client` call. */
+static void keep_unclaimed(WorkerConn *c, int fd, const char *ip, int port)
+{
+	Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
+	u->fd = fd;
+	u->port = port;
+	memcpy(u->ip, ip, SS_IP_MAX);
+	u->next = c->unclaimed;
+	c->unclaimed = u;
+	c->unclaimed_count++;
+}
+
 /* Gives a connection to the oldest live request, or keeps it for the next `client` call:
  * nothing accepted is dropped because an interpreter went away. */
 static void deliver(WorkerConn *c, int fd, const char *ip, int port)
 {
 	Request *req = pop_live_request(c);
 	if (req == NULL) {
-		Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
-		u->fd = fd;
-		u->port = port;
-		memcpy(u->ip, ip, SS_IP_MAX);
-		u->next = c->unclaimed;
-		c->unclaimed = u;
-		c->unclaimed_count++;
+		keep_unclaimed(c, fd, ip, port);
 		return;
 	}
 	call_handler(c, req, fd, ip, port);
@@ -466,13 +472,7 @@ static int take_sent_ahead(WorkerConn *c)
 	    ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
 		return 0;
 	c->taken_in_a_row++;
-	Unclaimed *u = (Unclaimed *)ckalloc(sizeof(Unclaimed));
-	u->fd = fd;
-	u->port = port;
-	memcpy(u->ip, ip, SS_IP_MAX);
-	u->next = c->unclaimed;
-	c->unclaimed = u;
-	c->unclaimed_count++;
+	keep_unclaimed(c, fd, ip, port);
 	c->reserved++;
 	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
 	ev->header.proc = taken_event;
