@@ -60,7 +60,10 @@ proc ::socketserver::prefork {count handler args} {
                 socket client -port $port $handler
                 vwait ::socketserver::forever
             } message]} {
-                puts stderr "socketserver prefork worker [pid] on port $port: $message"
+                # One write, newline included (plain puts writes the newline apart), so that
+                # the line cannot be split by the server or another worker writing meanwhile
+                # to the same stderr.
+                puts -nonewline stderr "socketserver prefork worker [pid] on port $port: $message\n"
                 exit 1
             }
             exit 0
