@@ -46,7 +46,7 @@ typedef struct WorkerConn {
 	int inherited; /* set in a forked child: the registration is its parent's */
 	int fd;        /* our end of our own pair */
 	int watching;    /* the Tcl_CreateFileHandler mask: readable while outstanding > 0,
-	                  * writable while unsent > 0 */
+	                  * writable while messages are unsent */
 	int outstanding; /* `client` calls that no connection has answered yet */
 	/* ACK and READY messages the pair had no room for (the server is behind reading it):
 	 * sent, ACKs first, once it is writable. */
@@ -112,7 +112,8 @@ static void pair_event(ClientData data, int mask);
 /* Watches the pair for what the registration waits for: connections, and room to send. */
 static void update_watching(WorkerConn *c)
 {
-	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) | (c->unsent > 0 ? TCL_WRITABLE : 0);
+	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) |
+	           (c->unsent_acks + c->unsent > 0 ? TCL_WRITABLE : 0);
 	if (mask == c->watching)
 		return;
 	if (mask == 0) {
