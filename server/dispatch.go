@@ -18,21 +18,21 @@ type acceptedConn struct {
 
 // dispatcher is owned by the one goroutine that runs it; Server.stats mirrors its counters.
 type dispatcher struct {
-	s        *Server
-	workers  map[int]*worker // by the server's end of the worker's pair
-	readyQ   []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
-	ready    int             // live entries in readyQ
-	blocked  int             // of those, the ones of workers whose pair is full (see block)
-	ahead    int             // connections sent to workers ahead of their READY (-queue n)
+	s       *Server
+	workers map[int]*worker // by the server's end of the worker's pair
+	readyQ  []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
+	ready   int             // live entries in readyQ
+	blocked int             // of those, the ones of workers whose pair is full (see block)
+	ahead   int             // connections sent to workers ahead of their READY (-queue n)
 	// aheadable lists workers that may be sent a connection ahead: busy (no READY waiting)
-	// and none sent ahead yet. Entries are checked when taken.
+	// and fewer than aheadPerWorker sent ahead. Entries are checked when taken.
 	aheadable []*worker
-	queue    []acceptedConn  // accepted, waiting for a ready worker
-	held     holding
-	pending  []bool      // listeners[i] may have connections waiting (edge-triggered)
-	next     int         // the listener to try first, so none is starved
-	isListen map[int]int // listener fd -> index
-	backoff  acceptBackoff
+	queue     []acceptedConn // accepted, waiting for a ready worker
+	held      holding
+	pending   []bool      // listeners[i] may have connections waiting (edge-triggered)
+	next      int         // the listener to try first, so none is starved
+	isListen  map[int]int // listener fd -> index
+	backoff   acceptBackoff
 	// registrations pauses reading registrations while the server has no descriptor for
 	// them (they wait in the registration pair meanwhile).
 	registrations      acceptBackoff
@@ -112,11 +112,17 @@ func (d *dispatcher) run() {
 func (d *dispatcher) waitMillis(now time.Time) int {
 	wait := d.backoff.waitMillis(now)
 	if d.registrationPaused {
-		if ms := d.registrations.waitMillis(now); wait < 0 || ms < wait {
-			wait = max(ms, 0)
-		}
+		wait = sooner(wait, d.registrations.waitMillis(now))
 	}
 	return d.heldWaitMillis(now, wait)
+}
+
+// sooner is the epoll_wait timeout wait (-1 for none) lowered to ms, if ms comes first.
+func sooner(wait, ms int) int {
+	if wait < 0 || ms < wait {
+		return max(ms, 0)
+	}
+	return wait
 }
 
 // runCommands runs what other goroutines asked of the dispatcher; true means close down.
@@ -281,8 +287,8 @@ func (d *dispatcher) handOver(c acceptedConn) {
 	d.requeue(c)
 }
 
-// sendAhead hands connections queued with -queue n to busy workers, one each, before they
-// ask: the worker finds it in its pair at its next `client` call instead of waiting for the
+// sendAhead hands connections queued with -queue n to busy workers, up to aheadPerWorker
+// each, before they ask: the worker finds it in its pair at its next `client` call instead of waiting for the
 // server's answer. Only workers that registered themselves (not a pool's) are sent one, and
 // only one that has asked before.
 func (d *dispatcher) sendAhead() {

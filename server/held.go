@@ -230,11 +230,7 @@ func (d *dispatcher) shedHeld(listener int, errno unix.Errno) bool {
 // heldWaitMillis lowers wait (an epoll_wait timeout, -1 for none) to the first deadline of
 // a held connection, and, while maxHeld are, to when the oldest may make room.
 func (d *dispatcher) heldWaitMillis(now time.Time, wait int) int {
-	lower := func(t time.Time) {
-		if ms := int(t.Sub(now)/time.Millisecond) + 1; wait < 0 || ms < wait {
-			wait = max(ms, 0)
-		}
-	}
+	lower := func(t time.Time) { wait = sooner(wait, int(t.Sub(now)/time.Millisecond)+1) }
 	for _, h := range d.held.conns {
 		lower(h.deadline)
 	}

@@ -55,7 +55,7 @@ type worker struct {
 	gone     bool
 	blocked  bool // its pair is full: passed over until EPOLLOUT says it has room again
 	spawned  bool // added by AddWorker (a pool's): never sent a connection ahead
-	ahead    int  // connections sent ahead of its READY (at most one): its next READY is answered
+	ahead    int  // connections sent ahead of its READYs (at most aheadPerWorker): each answers one
 	sawReady bool
 	sent     uint64         // connections sent to it, acknowledged or not
 	inflight []acceptedConn // sent, not yet acknowledged: the server keeps its copies
