@@ -4,10 +4,11 @@
  * All of it is C and none of it calls Go: it runs in workers forked with TclX, where the Go
  * runtime cannot run. A worker (a process, or a thread with its own interpreter) registers
  * with the server the first time it asks for a connection on a port: it makes its own
- * SOCK_SEQPACKET pair and passes one end to the server through the port's registration pair.
- * Each `client` call then sends READY on its pair and watches the pair with
- * Tcl_CreateFileHandler while a request is pending; the server answers each READY with
- * exactly one connection, so no other worker wakes.
+ * SOCK_SEQPACKET pair and a lifeline and passes them to the server through the port's
+ * registration pair (see protocol.h). A `client` call that finds no connection in the pair
+ * sends READY, which says how many calls wait and how many connections it has taken, and
+ * watches the pair with Tcl_CreateFileHandler while a call waits; the server sends exactly
+ * the connections the calls lack, so no other worker wakes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../forksafe/forksafe.h"
@@ -45,12 +47,14 @@ typedef struct WorkerConn {
 	Tcl_ThreadId thread;
 	int inherited; /* set in a forked child: the registration is its parent's */
 	int fd;        /* our end of our own pair */
+	int lifeline;  /* the write end of our lifeline: the server knows we are gone when it closes */
 	int watching;    /* the Tcl_CreateFileHandler mask: readable while outstanding > 0,
-	                  * writable while messages are unsent */
+	                  * writable while a READY is unsent */
 	int outstanding; /* `client` calls that no connection has answered yet */
-	/* ACK and READY messages the pair had no room for (the server is behind reading it):
-	 * sent, ACKs first, once it is writable. */
-	int unsent_acks, unsent;
+	uint64_t taken;  /* connections taken from the pair */
+	/* A READY is owed that the pair had no room for (the server is behind reading it): it is
+	 * sent, with the state as it is then, once the pair is writable. */
+	int ready_unsent;
 	int taken_in_a_row; /* connections taken by `client` itself since the notifier's last */
 	int sends_ahead;    /* the server said it may send connections before they are asked for */
 	int gone;        /* the server closed our pair */
@@ -113,7 +117,7 @@ static void pair_event(ClientData data, int mask);
 static void update_watching(WorkerConn *c)
 {
 	int mask = (c->outstanding > 0 ? TCL_READABLE : 0) |
-	           (c->unsent_acks + c->unsent > 0 ? TCL_WRITABLE : 0);
+	           (c->ready_unsent ? TCL_WRITABLE : 0);
 	if (mask == c->watching)
 		return;
 	if (mask == 0) {
@@ -126,46 +130,37 @@ static void update_watching(WorkerConn *c)
 
 static int would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
 
-/* Sends the ACK and READY messages that did not fit in the pair, ACKs first. Returns 0, or
- * -1 with errno set (but never EAGAIN: what does not fit waits for the pair to have room). */
-static int send_unsent(WorkerConn *c)
+/* Sends the READY owed, if any. Returns 0, or -1 with errno set (but never EAGAIN: a READY
+ * that does not fit waits for the pair to have room). */
+static int send_ready(WorkerConn *c)
 {
-	while (c->unsent_acks > 0) {
-		if (ss_worker_ack(c->fd) != 0)
-			return would_block(errno) ? 0 : -1;
-		c->unsent_acks--;
-	}
-	while (c->unsent > 0) {
-		if (ss_worker_ready(c->fd) != 0)
-			return would_block(errno) ? 0 : -1;
-		c->unsent--;
-	}
+	if (c->ready_unsent && ss_worker_ready(c->fd, (uint32_t)c->outstanding, c->taken) != 0)
+		return would_block(errno) ? 0 : -1;
+	c->ready_unsent = 0;
 	return 0;
 }
 
-/* Tells the server at once that a connection is here (see protocol.h): until it knows, it
- * keeps its copy, and a copy kept would hold the connection open after the handler closed
- * it. If the pair has no room, the ACK waits for it; if the server has gone, the
- * connection is ours all the same. */
-static void acknowledge(WorkerConn *c)
+/* Tells the server how many calls wait and how many connections were taken: a READY now, or
+ * as soon as the pair has room (the server reads them as they come, so it is full only
+ * after a burst of `client` calls). */
+static int tell(WorkerConn *c)
 {
-	c->unsent_acks++;
-	send_unsent(c);
+	c->ready_unsent = 1;
+	int rc = send_ready(c);
 	update_watching(c);
+	return rc;
 }
 
-/* Asks the server for one more connection: a READY now, or as soon as the pair has room
- * (the server reads them as they come, so it is full only after a burst of `client` calls). */
+/* Asks the server for one more connection. */
 static int ask(WorkerConn *c)
 {
 	c->outstanding++;
-	c->unsent++;
-	int rc = send_unsent(c);
+	int rc = tell(c);
 	if (rc != 0) {
 		c->outstanding--;
-		c->unsent--;
+		c->ready_unsent = 0;
+		update_watching(c);
 	}
-	update_watching(c);
 	return rc;
 }
 
@@ -191,6 +186,8 @@ static void discard_conn(WorkerConn *c)
 	Tcl_DeleteEvents(taken_event_of, c);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->lifeline >= 0)
+		close(c->lifeline);
 	while (c->first != NULL) {
 		Request *req = c->first;
 		c->first = req->next;
@@ -255,7 +252,7 @@ static int posix_error(Tcl_Interp *interp, const char *doing, int err)
 }
 
 /* Makes fd this thread's registration with the server on port. */
-static WorkerConn *add_conn(int port, unsigned generation, int fd, int pool)
+static WorkerConn *add_conn(int port, unsigned generation, int fd, int lifeline, int pool)
 {
 	WorkerConn *c = (WorkerConn *)ckalloc(sizeof(WorkerConn));
 	memset(c, 0, sizeof(*c));
@@ -263,6 +260,7 @@ static WorkerConn *add_conn(int port, unsigned generation, int fd, int pool)
 	c->generation = generation;
 	c->thread = Tcl_GetCurrentThread();
 	c->fd = fd;
+	c->lifeline = lifeline;
 	c->pool = pool;
 	ss_lock();
 	c->next = conns;
@@ -275,16 +273,16 @@ static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generati
 {
 	static Tcl_ThreadDataKey exit_handler_key;
 	int *exit_handler_installed = Tcl_GetThreadData(&exit_handler_key, sizeof(int));
-	int fd;
+	int fd, lifeline;
 
-	if (ss_worker_register(registration_fd, &fd) != 0) {
+	if (ss_worker_register(registration_fd, &fd, &lifeline) != 0) {
 		if (peer_closed(errno))
 			server_gone_error(interp, port);
 		else
 			posix_error(interp, "couldn't register with the socketserver server", errno);
 		return NULL;
 	}
-	WorkerConn *c = add_conn(port, generation, fd, 0);
+	WorkerConn *c = add_conn(port, generation, fd, lifeline, 0);
 	if (!*exit_handler_installed) {
 		Tcl_CreateThreadExitHandler(thread_exiting, NULL);
 		*exit_handler_installed = 1;
@@ -402,9 +400,11 @@ static void server_gone(WorkerConn *c)
 {
 	stop_watching(c);
 	c->outstanding = 0;
-	c->unsent_acks = c->unsent = 0;
+	c->ready_unsent = 0;
 	close(c->fd);
 	c->fd = -1;
+	close(c->lifeline);
+	c->lifeline = -1;
 	c->gone = 1;
 	if (c->pool) {
 		/* Retired by its pool (or the server closed): not an error; leave when idle. */
@@ -427,7 +427,7 @@ static void conn_readable(WorkerConn *c)
 	int fd, port;
 	char ip[SS_IP_MAX];
 
-	int got = ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead);
+	int got = ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (got < 0 && errno == EPROTO) {
@@ -445,8 +445,9 @@ static void conn_readable(WorkerConn *c)
 		return;
 	}
 	c->outstanding--;
+	c->taken++;
 	c->taken_in_a_row = 0;
-	acknowledge(c);
+	update_watching(c); /* no call waiting: what else is in the pair stays there */
 	deliver(c, fd, ip, port);
 }
 
@@ -459,19 +460,20 @@ static int taken_event(Tcl_Event *ev, int flags)
 }
 
 /*
- * With -queue n the server may send a connection before it is asked for one (see
- * dispatch.go): a `client` call with nothing else outstanding takes it at once, and sends
- * its READY all the same (the server counts that READY as answered). The handler is called
- * from Tcl's event queue, before the event loop would wait: no round trip through the
- * notifier. Returns 1 if it took one.
+ * With -queue n the server may send connections before they are asked for (see
+ * dispatch.go): a `client` call with nothing else outstanding takes one at once, asking
+ * nothing. If that leaves at most SS_REFILL_AT in the pair, a READY tells the server, which
+ * sends more while this one is served. The handler is called from Tcl's event queue, before
+ * the event loop would wait: no round trip through the notifier. Returns 1 if it took one.
  */
 static int take_sent_ahead(WorkerConn *c)
 {
 	int fd, port;
 	char ip[SS_IP_MAX];
 	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
-	    ss_worker_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
+	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
 		return 0;
+	c->taken++;
 	c->taken_in_a_row++;
 	keep_unclaimed(c, fd, ip, port);
 	c->reserved++;
@@ -479,10 +481,10 @@ static int take_sent_ahead(WorkerConn *c)
 	ev->header.proc = taken_event;
 	ev->c = c;
 	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
-	/* The READY this call owes, after the ACK; if the pair is closed, the writable handler
-	 * finds out. */
-	c->unsent++;
-	acknowledge(c);
+	/* If the pair is closed, the writable handler finds out. */
+	int unread = ss_worker_unread(c->fd);
+	if (unread >= 0 && unread <= SS_REFILL_AT)
+		tell(c);
 	return 1;
 }
 
@@ -490,13 +492,13 @@ static void pair_event(ClientData data, int mask)
 {
 	WorkerConn *c = data;
 	if (mask & TCL_WRITABLE) {
-		if (send_unsent(c) != 0) {
+		if (send_ready(c) != 0) {
 			server_gone(c); /* only a closed pair fails here */
 			return;
 		}
 		update_watching(c);
 	}
-	if (mask & TCL_READABLE)
+	if ((mask & TCL_READABLE) && c->outstanding > 0)
 		conn_readable(c);
 }
 
@@ -606,9 +608,13 @@ static void forget_parent_registrations(void)
 		c->inherited = 1;
 	if (pipe2(inert, O_CLOEXEC) != 0)
 		return;
-	for (WorkerConn *c = conns; c != NULL; c = c->next)
+	for (WorkerConn *c = conns; c != NULL; c = c->next) {
 		if (c->fd >= 0)
 			dup3(inert[0], c->fd, O_CLOEXEC);
+		/* The parent's lifeline must end when the parent does, not when this child does. */
+		if (c->lifeline >= 0)
+			dup3(inert[0], c->lifeline, O_CLOEXEC);
+	}
 	close(inert[0]);
 	if (inert_writer >= 0)
 		close(inert_writer);
@@ -621,8 +627,8 @@ void ss_worker_init_process(void)
 }
 
 /*
- * A pool worker is started by exec with its end of its own pair as a descriptor and
- * SOCKETSERVER_WORKER=port:fd in its environment (see pool/pool.go). It is registered with
+ * A pool worker is started by exec with its end of its own pair and its lifeline as
+ * descriptors and SOCKETSERVER_WORKER=port:fd:lifeline in its environment (see pool/pool.go). It is registered with
  * the server already; this makes the registration this thread's and the port the one
  * `client` uses without -port. The variable is removed, so programs the worker starts do
  * not take it for theirs.
@@ -630,20 +636,26 @@ void ss_worker_init_process(void)
 int ss_worker_from_environment(Tcl_Interp *interp)
 {
 	const char *spec = getenv("SOCKETSERVER_WORKER");
-	int port, fd, type = 0, domain = 0;
+	int port, fd, lifeline, type = 0, domain = 0;
 	socklen_t len = sizeof(int);
+	struct stat st;
 	char trailing;
 
 	if (spec == NULL)
 		return TCL_OK;
-	if (sscanf(spec, "%d:%d%c", &port, &fd, &trailing) != 2 || port < 1 || port > 65535 || fd < 0)
+	if (sscanf(spec, "%d:%d:%d%c", &port, &fd, &lifeline, &trailing) != 3 || port < 1 || port > 65535 ||
+	    fd < 0 || lifeline < 0 || lifeline == fd)
 		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
-		                "SOCKETSERVER_WORKER must be port:descriptor, not \"%s\"", spec);
+		                "SOCKETSERVER_WORKER must be port:descriptor:lifeline, not \"%s\"", spec);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_SEQPACKET ||
 	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
 		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
 		                "descriptor %d named by SOCKETSERVER_WORKER is not a worker's pair", fd);
+	if (fstat(lifeline, &st) != 0 || !S_ISFIFO(st.st_mode) || (fcntl(lifeline, F_GETFL) & O_ACCMODE) != O_WRONLY)
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		                "descriptor %d named by SOCKETSERVER_WORKER is not a worker's lifeline", lifeline);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(lifeline, F_SETFD, FD_CLOEXEC);
 	Tcl_UnsetVar2(interp, "env", "SOCKETSERVER_WORKER", TCL_GLOBAL_ONLY);
 	unsetenv("SOCKETSERVER_WORKER");
 
@@ -651,6 +663,6 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 	int ignored;
 	if (ss_ports_publish(port, -1) != 0 || ss_ports_lookup(port, &ignored, &generation) != port)
 		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "not enough memory");
-	add_conn(port, generation, fd, 1);
+	add_conn(port, generation, fd, lifeline, 1);
 	return TCL_OK;
 }

@@ -101,15 +101,31 @@ func Close(fd int) error {
 // CloseUnregistered closes a descriptor that was never registered (a workers' end).
 func CloseUnregistered(fd int) error { return syscall.Close(fd) }
 
-// RecvRegistration receives one worker registration: the server's end of the worker's own
-// pair (registered) and the worker's process id.
-func RecvRegistration(registrationFD int) (fd int, pid int, err error) {
+// Registration is what a worker registers with: the server's end of the worker's own pair,
+// a copy of the worker's end (to take back what a dead worker had not read) and the read end
+// of its lifeline, all three registered.
+type Registration struct {
+	ServerEnd, WorkerEnd, Lifeline int
+}
+
+// RecvRegistration receives one worker registration and the worker's process id.
+func RecvRegistration(registrationFD int) (Registration, int, error) {
 	var cpid C.int32_t
-	rfd, err := C.ss_server_recv_register(C.int(registrationFD), &cpid)
-	if rfd < 0 {
-		return -1, 0, err
+	var fds [3]C.int
+	if rc, err := C.ss_server_recv_register(C.int(registrationFD), &fds[0], &cpid); rc != 0 {
+		return Registration{}, 0, err
 	}
-	return int(rfd), int(cpid), nil
+	return Registration{ServerEnd: int(fds[0]), WorkerEnd: int(fds[1]), Lifeline: int(fds[2])}, int(cpid), nil
+}
+
+// Lifeline creates the lifeline pipe of a worker the server spawns itself: both ends are
+// the server's until the write end is handed to the new process (and then closed here).
+func Lifeline() (readEnd, writeEnd int, err error) {
+	var fds [2]C.int
+	if rc, err := C.ss_lifeline(&fds[0]); rc != 0 {
+		return -1, -1, err
+	}
+	return int(fds[0]), int(fds[1]), nil
 }
 
 // SendConn hands one accepted connection and its peer address to a worker; sendsAhead says
@@ -129,12 +145,41 @@ func SendConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error 
 	return nil
 }
 
-// ReadWorker reads every READY and ACK message waiting on a worker's pair. ok is false
-// when the worker is gone (end of file) or sent something malformed (err says which).
-func ReadWorker(workerFD int) (readies, acks int, ok bool, err error) {
-	var r, a C.int
-	rc, err := C.ss_server_read_worker(C.int(workerFD), &r, &a)
-	return int(r), int(a), rc == 1, err
+// AheadMax is how many connections a busy worker may be sent beyond what it asked for.
+const AheadMax = C.SS_AHEAD_MAX
+
+// TakeBack takes back one connection that a dead worker had not read, through the server's
+// copy of its end (registered, like every server descriptor). ok is false when none is left.
+func TakeBack(workerEnd int) (connFD int, peer netip.AddrPort, ok bool) {
+	var cfd, port C.int
+	var ip [C.SS_IP_MAX]C.char
+	if C.ss_server_take_back(C.int(workerEnd), &cfd, &ip[0], &port) != 1 {
+		return -1, netip.AddrPort{}, false
+	}
+	return int(cfd), parsePeer(&ip, port), true
+}
+
+// parsePeer is the peer address a CONN message carried (the server wrote it: it parses).
+func parsePeer(ip *[C.SS_IP_MAX]C.char, port C.int) netip.AddrPort {
+	addr, _ := netip.ParseAddr(C.GoString((*C.char)(unsafe.Pointer(&ip[0]))))
+	return netip.AddrPortFrom(addr, uint16(port))
+}
+
+// WorkerState is what a worker's READY says (see protocol.h).
+type WorkerState struct {
+	Waiting uint32 // its `client` calls waiting for a connection
+	Taken   uint64 // connections it has taken from its pair
+}
+
+// ReadWorker reads every READY waiting on a worker's pair: got says whether there was one,
+// state is the newest. ok is false when the pair reads end-of-file or something malformed
+// (err says which).
+func ReadWorker(workerFD int) (state WorkerState, got, ok bool, err error) {
+	var n C.int
+	var waiting C.uint32_t
+	var taken C.uint64_t
+	rc, err := C.ss_server_read_worker(C.int(workerFD), &n, &waiting, &taken)
+	return WorkerState{Waiting: uint32(waiting), Taken: uint64(taken)}, n > 0, rc == 1, err
 }
 
 // Publish makes a port's registration pair findable by workers, forked or not.

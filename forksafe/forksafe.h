@@ -42,16 +42,25 @@ int ss_close(int fd);                      /* unregister and close */
 /* For creators elsewhere: call with the lock held just after creating fd (or -1, errno set);
  * registers it and releases the lock, keeping errno. */
 int ss_finish_create(int fd);
+/* The same for n descriptors at once: 0, or -1 with all of them closed (ENOMEM). */
+int ss_finish_create_all(int *fds, int n);
+/* The pipe a worker the server spawns gets as its lifeline (see protocol.h): both ends
+ * registered, until the write end is handed to the new process (and then closed here). */
+int ss_lifeline(int fds[2]);
 
-/* Descriptor passing over AF_UNIX SOCK_SEQPACKET (no lock: used by both sides). */
-ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
+/* Descriptor passing over AF_UNIX SOCK_SEQPACKET (no lock: used by both sides), at most 3
+ * descriptors a message. */
+ssize_t ss_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
+ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags); /* fd -1: none */
 /*
- * Receives one message into buf; *fd gets the descriptor it carried, or -1. Returns the
- * message length, 0 at end of file, -1 with errno set. A message whose control data was
- * truncated (MSG_CTRUNC) or that carried more than one descriptor fails with EPROTO, and
- * every descriptor it did carry is closed; one whose descriptor this process had no room
- * for fails with EMFILE or ENFILE (with MSG_PEEK, it stays queued).
+ * Receives one message into buf; fds get the nfds descriptors it carried, or all -1 if it
+ * carried none. Returns the message length, 0 at end of file, -1 with errno set. A message
+ * whose control data was truncated (MSG_CTRUNC) or that carried another number of
+ * descriptors fails with EPROTO, and every descriptor it did carry is closed; one whose
+ * descriptors this process had no room for fails with EMFILE or ENFILE (with MSG_PEEK, it
+ * stays queued).
  */
+ssize_t ss_recv_fds(int sock, void *buf, size_t len, int *fds, int nfds, int flags);
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
 
 /* The open-files soft limit when the library was loaded (see rlimit.c), or -1 if unknown. */

@@ -80,7 +80,7 @@ func openFDCount(t *testing.T) int {
 func recvRaw(t *testing.T, fd int) []byte {
 	t.Helper()
 	buf := make([]byte, 512)
-	oob := make([]byte, unix.CmsgSpace(4*4))
+	oob := make([]byte, unix.CmsgSpace(8*4))
 	n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		t.Fatalf("recvmsg: %v", err)
@@ -115,11 +115,12 @@ func capturedConnMsg(t *testing.T) []byte {
 func capturedRegisterMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	own, err := forksafe.WorkerRegister(a)
+	own, lifeline, err := forksafe.WorkerRegister(a)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
 	unix.Close(own)
+	unix.Close(lifeline)
 	return recvRaw(t, b)
 }
 

@@ -1,47 +1,68 @@
 /* protocol.c: encoding and decoding the messages described in protocol.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "forksafe.h"
 #include "protocol.h"
 
-int ss_worker_register(int registration_fd, int *own_fd)
+int ss_worker_register(int registration_fd, int *own_fd, int *lifeline_fd)
 {
-	int pair[2];
+	int pair[2], lifeline[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
 		return -1;
+	if (pipe2(lifeline, O_CLOEXEC) != 0) {
+		int saved = errno;
+		close(pair[0]);
+		close(pair[1]);
+		errno = saved;
+		return -1;
+	}
 	struct ss_register_msg msg = {
 		.version = SS_PROTOCOL_VERSION, .type = SS_MSG_REGISTER, .pid = (int32_t)getpid()};
+	int passed[3] = {pair[1], pair[0], lifeline[0]};
 	/* Blocking: the registration pair is shared by every worker and may be momentarily full. */
-	ssize_t n = ss_send_fd(registration_fd, &msg, sizeof(msg), pair[1], 0);
+	ssize_t n = ss_send_fds(registration_fd, &msg, sizeof(msg), passed, 3, 0);
 	int saved = errno;
 	close(pair[1]);
+	close(lifeline[0]);
 	if (n != (ssize_t)sizeof(msg)) {
 		close(pair[0]);
+		close(lifeline[1]);
 		errno = n < 0 ? saved : EPROTO;
 		return -1;
 	}
 	*own_fd = pair[0];
+	*lifeline_fd = lifeline[1];
 	return 0;
 }
 
-static int send_short(int own_fd, uint8_t type)
+int ss_worker_ready(int own_fd, uint32_t waiting, uint64_t taken)
 {
-	struct ss_short_msg msg = {.version = SS_PROTOCOL_VERSION, .type = type};
+	struct ss_ready_msg msg = {
+		.version = SS_PROTOCOL_VERSION, .type = SS_MSG_READY, .waiting = waiting, .taken = taken};
 	ssize_t n = ss_send_fd(own_fd, &msg, sizeof(msg), -1, MSG_DONTWAIT);
 	return n == (ssize_t)sizeof(msg) ? 0 : -1;
 }
 
-int ss_worker_ready(int own_fd) { return send_short(own_fd, SS_MSG_READY); }
-int ss_worker_ack(int own_fd) { return send_short(own_fd, SS_MSG_ACK); }
+int ss_worker_unread(int own_fd)
+{
+	/* On a SOCK_SEQPACKET socket FIONREAD counts every queued byte, not the first message's,
+	 * and only CONN messages come this way. */
+	int bytes;
+	if (ioctl(own_fd, FIONREAD, &bytes) != 0)
+		return -1;
+	return bytes / (int)sizeof(struct ss_conn_msg);
+}
 
-int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead)
+int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead)
 {
 	struct ss_conn_msg msg;
-	ssize_t n = ss_recv_fd(own_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
+	ssize_t n = ss_recv_fd(fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
 	if (n <= 0)
 		return (int)n;
 	if (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
@@ -58,19 +79,34 @@ int ss_worker_recv_conn(int own_fd, int *conn_fd, char ip[SS_IP_MAX], int *port,
 	return 1;
 }
 
-int ss_server_recv_register(int registration_fd, int32_t *pid)
+int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *port)
+{
+	int sends_ahead;
+	/* Under the lock, as every server descriptor is made: a fork must not copy it unregistered. */
+	ss_lock();
+	int got = ss_recv_conn(worker_end, conn_fd, ip, port, &sends_ahead);
+	if (got != 1) {
+		int saved = errno;
+		ss_unlock();
+		errno = saved;
+		return got;
+	}
+	*conn_fd = ss_finish_create(*conn_fd);
+	return *conn_fd < 0 ? -1 : 1;
+}
+
+int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid)
 {
 	struct ss_register_msg msg;
-	int fd = -1;
 	/* Under the process lock, so that a fork never copies a descriptor not yet registered.
 	 * Peeked first: if this process is out of descriptors the registration stays queued,
 	 * for the server to take once it has room, instead of being lost with the worker's end. */
 	ss_lock();
-	ssize_t n = ss_recv_fd(registration_fd, &msg, sizeof(msg), &fd, MSG_DONTWAIT | MSG_PEEK);
+	ssize_t n = ss_recv_fds(registration_fd, &msg, sizeof(msg), fds, 3, MSG_DONTWAIT | MSG_PEEK);
 	int saved = errno;
 	if (n > 0 || (n < 0 && saved == EPROTO)) {
-		/* Consume it, without a control buffer: the copy of the descriptor it would carry
-		 * is released by the kernel, never installed. */
+		/* Consume it, without a control buffer: the copies of the descriptors it would carry
+		 * are released by the kernel, never installed. */
 		struct ss_register_msg ignored;
 		ssize_t consumed;
 		do
@@ -78,30 +114,36 @@ int ss_server_recv_register(int registration_fd, int32_t *pid)
 		while (consumed < 0 && errno == EINTR);
 	}
 	if (n > 0 && (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
-	              msg.type != SS_MSG_REGISTER || fd < 0)) {
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
+	              msg.type != SS_MSG_REGISTER || fds[0] < 0)) {
+		for (int i = 0; i < 3; i++) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = -1;
+		}
 		saved = EPROTO;
 	} else if (n == 0) {
 		saved = ECONNRESET;
 	}
-	errno = saved;
-	fd = ss_finish_create(fd);
-	if (fd >= 0)
-		*pid = msg.pid;
-	return fd;
+	if (n <= 0 || fds[0] < 0) {
+		ss_unlock();
+		errno = saved;
+		return -1;
+	}
+	if (ss_finish_create_all(fds, 3) != 0)
+		return -1;
+	*pid = msg.pid;
+	return 0;
 }
 
 #define READ_BATCH 16
 
-int ss_server_read_worker(int worker_fd, int *readies, int *acks)
+int ss_server_read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t *taken)
 {
-	struct ss_short_msg msgs[READ_BATCH];
+	struct ss_ready_msg msgs[READ_BATCH];
 	struct iovec iov[READ_BATCH];
 	struct mmsghdr hdrs[READ_BATCH];
 
-	*readies = *acks = 0;
+	*messages = 0;
 	for (;;) {
 		memset(hdrs, 0, sizeof(hdrs));
 		for (int i = 0; i < READ_BATCH; i++) {
@@ -115,19 +157,15 @@ int ss_server_read_worker(int worker_fd, int *readies, int *acks)
 		for (int i = 0; i < n; i++) {
 			if (hdrs[i].msg_len == 0)
 				return 0; /* end of file: the worker is gone */
-			if (hdrs[i].msg_len != sizeof(struct ss_short_msg) || msgs[i].version != SS_PROTOCOL_VERSION ||
-			    (hdrs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+			if (hdrs[i].msg_len != sizeof(struct ss_ready_msg) || msgs[i].version != SS_PROTOCOL_VERSION ||
+			    msgs[i].type != SS_MSG_READY || (hdrs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 				errno = EPROTO;
 				return -1;
 			}
-			if (msgs[i].type == SS_MSG_READY)
-				(*readies)++;
-			else if (msgs[i].type == SS_MSG_ACK)
-				(*acks)++;
-			else {
-				errno = EPROTO;
-				return -1;
-			}
+			/* Each message says the whole state: the newest is all that counts. */
+			(*messages)++;
+			*waiting = msgs[i].waiting;
+			*taken = msgs[i].taken;
 		}
 		if (n < READ_BATCH)
 			return 1; /* drained: no need to ask again */

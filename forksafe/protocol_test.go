@@ -11,10 +11,17 @@ import (
 	"socketserver/forksafe"
 )
 
+// registered is both sides of one worker's registration: what the worker keeps and what
+// the server received.
+type registered struct {
+	own, lifeline int // the worker's end of its pair, the write end of its lifeline
+	reg           forksafe.Registration
+}
+
 // registeredWorker runs the start of the protocol on a fresh registration pair: the worker
-// registers, the server receives the registration. It returns the worker's end of its own
-// pair and the server's end.
-func registeredWorker(t *testing.T) (workerEnd, serverEnd int) {
+// registers, the server receives the registration. Every descriptor is closed when the test
+// ends, unless the test closed it itself (the cleanups ignore EBADF).
+func registeredWorker(t *testing.T) *registered {
 	t.Helper()
 	registration, workersEnd, err := forksafe.RegistrationPair()
 	if err != nil {
@@ -24,23 +31,67 @@ func registeredWorker(t *testing.T) (workerEnd, serverEnd int) {
 		forksafe.Close(registration)
 		forksafe.CloseUnregistered(workersEnd)
 	})
-	workerEnd, err = forksafe.WorkerRegister(workersEnd)
+	own, lifeline, err := forksafe.WorkerRegister(workersEnd)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
-	closeAtEnd(t, workerEnd)
-	serverEnd, pid, err := forksafe.RecvRegistration(registration)
+	reg, pid, err := forksafe.RecvRegistration(registration)
 	if err != nil {
+		unix.Close(own)
+		unix.Close(lifeline)
 		t.Fatalf("RecvRegistration: %v", err)
 	}
+	r := &registered{own: own, lifeline: lifeline, reg: reg}
+	t.Cleanup(r.closeAll)
 	if pid != os.Getpid() {
 		t.Errorf("registration pid %d, want this process's %d", pid, os.Getpid())
 	}
-	return workerEnd, serverEnd
+	return r
 }
 
-// The whole conversation: REGISTER, READY, CONN, with the peer address and port arriving
-// exactly as the server saw them (an IPv4 client of a dual-stack listener as a dotted quad).
+// closeAll closes what is still open of both sides (what a test closed itself is -1).
+func (r *registered) closeAll() {
+	for _, fd := range []int{r.own, r.lifeline} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	for _, fd := range []int{r.reg.ServerEnd, r.reg.WorkerEnd, r.reg.Lifeline} {
+		if fd >= 0 {
+			forksafe.Close(fd)
+		}
+	}
+}
+
+// closeWorker closes the worker's side, as its exit would; closeServerEnd the server's end
+// of the pair alone (the server closing: its copy of the worker's end is closed with it
+// when it retires a worker, but this tests the pair's own behaviour).
+func (r *registered) closeWorker() {
+	unix.Close(r.own)
+	unix.Close(r.lifeline)
+	r.own, r.lifeline = -1, -1
+}
+
+func (r *registered) closeServerEnd(t *testing.T) {
+	t.Helper()
+	must(t, forksafe.Close(r.reg.ServerEnd))
+	r.reg.ServerEnd = -1
+}
+
+// sendConn sends a pipe's write end as a connection with the given peer; it returns the
+// read end, to see whether a copy of it survives.
+func sendConn(t *testing.T, serverEnd int, peer string) (r, w int) {
+	t.Helper()
+	r, w = pipe(t)
+	if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort(peer), false); err != nil {
+		t.Fatalf("SendConn: %v", err)
+	}
+	return r, w
+}
+
+// The whole conversation: REGISTER, READY with the worker's state, CONN, with the peer
+// address and port arriving exactly as the server saw them (an IPv4 client of a dual-stack
+// listener as a dotted quad).
 func TestProtocolRoundTrip(t *testing.T) {
 	peers := []struct{ sent, want string }{
 		{"127.0.0.1:1", "127.0.0.1:1"},
@@ -52,25 +103,22 @@ func TestProtocolRoundTrip(t *testing.T) {
 	}
 	for _, p := range peers {
 		t.Run(p.sent, func(t *testing.T) {
-			workerEnd, serverEnd := registeredWorker(t)
-			defer forksafe.Close(serverEnd)
+			r := registeredWorker(t)
 
-			if err := forksafe.WorkerReady(workerEnd); err != nil {
+			sent := forksafe.WorkerState{Waiting: 1, Taken: 0}
+			if err := forksafe.WorkerReady(r.own, sent); err != nil {
 				t.Fatalf("WorkerReady: %v", err)
 			}
-			msg := recvRaw(t, serverEnd)
-			if len(msg) < 2 || msg[1] != 'r' { // SS_MSG_READY
-				t.Fatalf("server read %q, want a READY message", msg)
+			state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+			if !got || !ok || err != nil || state != sent {
+				t.Fatalf("ReadWorker = %+v, got=%v, ok=%v, err=%v; want %+v", state, got, ok, err, sent)
 			}
 
-			_, w := pipe(t)
-			defer unix.Close(w)
-			if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort(p.sent), false); err != nil {
-				t.Fatalf("SendConn: %v", err)
-			}
-			conn, peer, ok, err := forksafe.WorkerRecvConn(workerEnd)
+			_, w := sendConn(t, r.reg.ServerEnd, p.sent)
+			unix.Close(w)
+			conn, peer, ok, err := forksafe.RecvConn(r.own)
 			if err != nil || !ok {
-				t.Fatalf("WorkerRecvConn: ok=%v err=%v", ok, err)
+				t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 			}
 			unix.Close(conn)
 			if want := netip.MustParseAddrPort(p.want); peer != want {
@@ -81,43 +129,40 @@ func TestProtocolRoundTrip(t *testing.T) {
 }
 
 // A worker polls its pair: nothing there yet is EAGAIN; the server closing its end is
-// end-of-file (ok=false, err=nil), which a worker takes as "server gone".
-func TestWorkerRecvConnNothingYetThenEndOfFile(t *testing.T) {
-	workerEnd, serverEnd := registeredWorker(t)
+// end-of-file (ok=false, err=nil), which a worker takes as "server gone". The server's copy
+// of the worker's end does not keep the worker from seeing it.
+func TestRecvConnNothingYetThenEndOfFile(t *testing.T) {
+	r := registeredWorker(t)
 
-	if _, _, ok, err := forksafe.WorkerRecvConn(workerEnd); ok || !errors.Is(err, unix.EAGAIN) {
+	if _, _, ok, err := forksafe.RecvConn(r.own); ok || !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("before anything was sent: ok=%v err=%v, want EAGAIN", ok, err)
 	}
-	if err := forksafe.Close(serverEnd); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	fd, _, ok, err := forksafe.WorkerRecvConn(workerEnd)
+	r.closeServerEnd(t)
+	fd, _, ok, err := forksafe.RecvConn(r.own)
 	if ok || err != nil || fd != -1 {
 		t.Fatalf("after the server closed: fd=%d ok=%v err=%v, want end of file", fd, ok, err)
 	}
 }
 
-// A connection sent before the server closed is still delivered; end-of-file comes after it.
+// A connection sent before the server closed is still delivered; end-of-file comes after
+// it. Once the worker closes it, no copy is left anywhere: the sender closed its own.
 func TestConnectionSentBeforeCloseIsDelivered(t *testing.T) {
-	workerEnd, serverEnd := registeredWorker(t)
-	r, w := pipe(t)
-	if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:9"), false); err != nil {
-		t.Fatalf("SendConn: %v", err)
-	}
-	forksafe.Close(serverEnd)
-	conn, _, ok, err := forksafe.WorkerRecvConn(workerEnd)
+	r := registeredWorker(t)
+	rd, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:9")
+	r.closeServerEnd(t)
+	conn, _, ok, err := forksafe.RecvConn(r.own)
 	if !ok || err != nil {
 		t.Fatalf("first receive: ok=%v err=%v, want the connection", ok, err)
 	}
 	unix.Close(conn)
-	if _, _, ok, err := forksafe.WorkerRecvConn(workerEnd); ok || err != nil {
+	if _, _, ok, err := forksafe.RecvConn(r.own); ok || err != nil {
 		t.Fatalf("second receive: ok=%v err=%v, want end of file", ok, err)
 	}
-	assertNoCopyOfWriteEnd(t, r, w)
+	assertNoCopyOfWriteEnd(t, rd, w)
 }
 
 // Registering with a server whose end is closed fails, and leaves no descriptor behind
-// (WorkerRegister makes a pair of its own first).
+// (WorkerRegister makes a pair and a lifeline of its own first).
 func TestWorkerRegisterWithServerGone(t *testing.T) {
 	registration, workersEnd, err := forksafe.RegistrationPair()
 	if err != nil {
@@ -127,8 +172,9 @@ func TestWorkerRegisterWithServerGone(t *testing.T) {
 	forksafe.Close(registration)
 
 	before := openFDCount(t)
-	if fd, err := forksafe.WorkerRegister(workersEnd); err == nil {
+	if fd, lifeline, err := forksafe.WorkerRegister(workersEnd); err == nil {
 		unix.Close(fd)
+		unix.Close(lifeline)
 		t.Fatal("WorkerRegister succeeded with the server's end closed")
 	}
 	if after := openFDCount(t); after != before {
@@ -154,31 +200,23 @@ func TestRecvRegistrationNothingThenReset(t *testing.T) {
 	}
 }
 
-// ReadWorker drains every message a worker sent, however many (more than one recvmmsg
-// batch here), and counts READYs and ACKs; WorkerRecvConn sends the ACK by itself.
-func TestReadWorkerCountsReadiesAndAcks(t *testing.T) {
-	workerEnd, serverEnd := registeredWorker(t)
-	defer forksafe.Close(serverEnd)
-	const readies, conns = 40, 3
-	for range readies {
-		must(t, forksafe.WorkerReady(workerEnd))
+// ReadWorker drains every READY a worker sent, however many (more than one recvmmsg batch
+// here), and keeps the newest state: each READY says the whole state, so only the last
+// counts. With nothing waiting it says so (got=false) and the worker is still there.
+func TestReadWorkerKeepsTheNewestState(t *testing.T) {
+	r := registeredWorker(t)
+	const readies = 40
+	var last forksafe.WorkerState
+	for i := range readies {
+		last = forksafe.WorkerState{Waiting: uint32(readies - i), Taken: uint64(1<<40 + i)} // 64 bits of Taken
+		must(t, forksafe.WorkerReady(r.own, last))
 	}
-	for range conns {
-		_, w := pipe(t)
-		must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-		unix.Close(w)
-		conn, _, ok, err := forksafe.WorkerRecvConn(workerEnd)
-		if !ok || err != nil {
-			t.Fatalf("WorkerRecvConn: ok=%v err=%v", ok, err)
-		}
-		unix.Close(conn)
+	state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+	if state != last || !got || !ok || err != nil {
+		t.Fatalf("ReadWorker = %+v, got=%v, ok=%v, err=%v; want %+v, got, ok", state, got, ok, err, last)
 	}
-	r, a, ok, err := forksafe.ReadWorker(serverEnd)
-	if r != readies || a != conns || !ok || err != nil {
-		t.Fatalf("ReadWorker = %d readies, %d acks, ok=%v, err=%v; want %d, %d, ok", r, a, ok, err, readies, conns)
-	}
-	if r, a, ok, err := forksafe.ReadWorker(serverEnd); r != 0 || a != 0 || !ok {
-		t.Fatalf("ReadWorker with nothing waiting = %d, %d, ok=%v, err=%v; want 0, 0, ok", r, a, ok, err)
+	if _, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); got || !ok {
+		t.Fatalf("ReadWorker with nothing waiting: got=%v, ok=%v, err=%v; want nothing, ok", got, ok, err)
 	}
 }
 
@@ -186,44 +224,58 @@ func TestReadWorkerCountsReadiesAndAcks(t *testing.T) {
 // descriptor smuggled in with its messages is never kept by the server.
 func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 	t.Run("end of file", func(t *testing.T) {
-		workerEnd, serverEnd := registeredWorker(t)
-		defer forksafe.Close(serverEnd)
-		must(t, forksafe.WorkerReady(workerEnd))
-		unix.Close(workerEnd)
+		// The pair reads end of file only once every copy of the worker's end is closed:
+		// the worker's own and the server's (which a retiring server closes).
+		r := registeredWorker(t)
+		sent := forksafe.WorkerState{Waiting: 3, Taken: 7}
+		must(t, forksafe.WorkerReady(r.own, sent))
+		r.closeWorker()
+		must(t, forksafe.Close(r.reg.WorkerEnd))
+		r.reg.WorkerEnd = -1
 		// The READY and the end of file may come in one call or two.
-		total := 0
+		var newest forksafe.WorkerState
 		for range 2 {
-			r, _, ok, err := forksafe.ReadWorker(serverEnd)
-			total += r
+			state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+			if got {
+				newest = state
+			}
 			if err != nil {
 				t.Fatalf("ReadWorker: %v, want end of file without an error", err)
 			}
 			if !ok {
-				if total != 1 {
-					t.Fatalf("%d readies before end of file, want the 1 sent", total)
+				if newest != sent {
+					t.Fatalf("state %+v before end of file, want the %+v sent", newest, sent)
 				}
 				return
 			}
 		}
 		t.Fatal("ReadWorker never reported end of file")
 	})
-	t.Run("unknown message type", func(t *testing.T) {
-		workerEnd, serverEnd := registeredWorker(t)
-		defer forksafe.Close(serverEnd)
-		ready := readyMsg(t)
-		ready[1] = 'X'
-		sendWithDescriptors(t, workerEnd, ready, -1, 0)
-		if _, _, ok, err := forksafe.ReadWorker(serverEnd); ok || !errors.Is(err, unix.EPROTO) {
-			t.Fatalf("ReadWorker: ok=%v err=%v, want EPROTO", ok, err)
-		}
-	})
+	malformed := []struct {
+		name   string
+		mutate func([]byte) []byte
+	}{
+		{"unknown message type", func(m []byte) []byte { m[1] = 'X'; return m }},
+		{"a CONN's type", func(m []byte) []byte { m[1] = 'C'; return m }},
+		{"protocol version 2", func(m []byte) []byte { m[0] = 2; return m }},
+		{"shorter than a READY (version 2's size)", func(m []byte) []byte { return m[:4] }},
+		{"longer than a READY", func(m []byte) []byte { return append(m, 0) }},
+	}
+	for _, tc := range malformed {
+		t.Run(tc.name, func(t *testing.T) {
+			r := registeredWorker(t)
+			sendWithDescriptors(t, r.own, tc.mutate(readyMsg(t)), -1, 0)
+			if _, _, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); ok || !errors.Is(err, unix.EPROTO) {
+				t.Fatalf("ReadWorker: ok=%v err=%v, want EPROTO", ok, err)
+			}
+		})
+	}
 	t.Run("READY carrying a descriptor", func(t *testing.T) {
-		workerEnd, serverEnd := registeredWorker(t)
-		defer forksafe.Close(serverEnd)
-		r, w := pipe(t)
-		sendWithDescriptors(t, workerEnd, readyMsg(t), w, 1)
-		forksafe.ReadWorker(serverEnd) // taking it as a READY or refusing it are both fine
-		assertNoCopyOfWriteEnd(t, r, w)
+		r := registeredWorker(t)
+		rd, w := pipe(t)
+		sendWithDescriptors(t, r.own, readyMsg(t), w, 1)
+		forksafe.ReadWorker(r.reg.ServerEnd) // taking it as a READY or refusing it are both fine
+		assertNoCopyOfWriteEnd(t, rd, w)
 	})
 }
 
@@ -231,6 +283,128 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 func readyMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	must(t, forksafe.WorkerReady(a))
+	must(t, forksafe.WorkerReady(a, forksafe.WorkerState{Waiting: 1, Taken: 2}))
 	return recvRaw(t, b)
+}
+
+// The lifeline tells the server the worker is gone; the pair cannot, since the server's
+// copy of the worker's end keeps it open. While the worker lives its lifeline is quiet;
+// once the worker's descriptors are closed (as its exit closes them) the lifeline reads
+// end of file (and polls as hung up), while the server's end of the pair still does not.
+func TestLifelineEndsWithTheWorker(t *testing.T) {
+	r := registeredWorker(t)
+	if ev := pollNow(t, r.reg.Lifeline); ev != 0 {
+		t.Fatalf("lifeline of a live worker polls %#x, want nothing", ev)
+	}
+	r.closeWorker()
+	if ev := pollNow(t, r.reg.Lifeline); ev&(unix.POLLHUP|unix.POLLIN) == 0 {
+		t.Fatalf("lifeline of a dead worker polls %#x, want POLLHUP", ev)
+	}
+	var b [1]byte
+	if n, err := unix.Read(r.reg.Lifeline, b[:]); n != 0 || err != nil {
+		t.Fatalf("read on the lifeline of a dead worker: %d, %v; want end of file", n, err)
+	}
+	if _, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); got || !ok {
+		t.Fatalf("ReadWorker after the worker closed its end: got=%v ok=%v err=%v; want the pair still open", got, ok, err)
+	}
+}
+
+// pollNow is what poll reports for fd right away.
+func pollNow(t *testing.T, fd int) int16 {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, 0)
+		if err == nil {
+			return fds[0].Revents
+		}
+		if !errors.Is(err, unix.EINTR) {
+			t.Fatalf("poll: %v", err)
+		}
+	}
+}
+
+// WorkerUnread counts the CONN messages waiting in the worker's pair, not bytes and not
+// the first message only: 0, then each one sent, less each one taken.
+func TestWorkerUnreadCountsConnections(t *testing.T) {
+	r := registeredWorker(t)
+	unread := func() int {
+		t.Helper()
+		n, err := forksafe.WorkerUnread(r.own)
+		must(t, err)
+		return n
+	}
+	if n := unread(); n != 0 {
+		t.Fatalf("WorkerUnread of an empty pair = %d, want 0", n)
+	}
+	const sent = 5
+	for i := 1; i <= sent; i++ {
+		_, w := sendConn(t, r.reg.ServerEnd, "[::1]:80")
+		unix.Close(w)
+		if n := unread(); n != i {
+			t.Fatalf("WorkerUnread after %d sent = %d, want %d", i, n, i)
+		}
+	}
+	for i := sent - 1; i >= 0; i-- {
+		conn, _, ok, err := forksafe.RecvConn(r.own)
+		if !ok || err != nil {
+			t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
+		}
+		unix.Close(conn)
+		if n := unread(); n != i {
+			t.Fatalf("WorkerUnread after taking %d of %d = %d, want %d", sent-i, sent, n, i)
+		}
+	}
+	if _, err := forksafe.WorkerUnread(-1); err == nil {
+		t.Error("WorkerUnread of a bad descriptor did not fail")
+	}
+}
+
+// TakeBack, through the server's copy of a dead worker's end, takes back the connections
+// it had not read, in the order sent, each with its peer and the same open file: and each
+// registered (the server's own now, closed by a forked child). Those the worker took are
+// not taken back; none is left in the pair after; with none left it says so.
+func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
+	r := registeredWorker(t)
+	_, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:1")
+	unix.Close(w)
+	conn, _, ok, err := forksafe.RecvConn(r.own) // the worker took the first
+	if !ok || err != nil {
+		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
+	}
+	unix.Close(conn)
+	peers := []string{"127.0.0.1:2", "[::1]:3", "10.0.0.1:4"}
+	var reads, writes []int
+	for _, p := range peers {
+		rd, w := sendConn(t, r.reg.ServerEnd, p)
+		reads, writes = append(reads, rd), append(writes, w)
+	}
+	r.closeWorker() // it died with three unread
+
+	for i, p := range peers {
+		fd, peer, ok := forksafe.TakeBack(r.reg.WorkerEnd)
+		if !ok {
+			t.Fatalf("TakeBack %d: nothing, want the connection from %s", i, p)
+		}
+		if want := netip.MustParseAddrPort(p); peer != want {
+			t.Errorf("TakeBack %d: peer %v, want %v (in the order sent)", i, peer, want)
+		}
+		if !sameFile(t, fd, writes[i]) {
+			t.Errorf("TakeBack %d: descriptor is not the connection sent", i)
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		must(t, err)
+		if flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("TakeBack %d: descriptor %d has no FD_CLOEXEC", i, fd)
+		}
+		if !isRegistered(t, fd) {
+			t.Errorf("TakeBack %d: descriptor %d is not registered", i, fd)
+		}
+		must(t, forksafe.Close(fd))
+		assertNoCopyOfWriteEnd(t, reads[i], writes[i])
+	}
+	if fd, _, ok := forksafe.TakeBack(r.reg.WorkerEnd); ok {
+		forksafe.Close(fd)
+		t.Fatal("TakeBack after the last: got one more, want none")
+	}
 }

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,16 +52,29 @@ static void unmark(int fd)
 }
 
 /* Registers fd (already created under the lock); on failure closes it. Releases the lock. */
-int ss_finish_create(int fd)
+int ss_finish_create_all(int *fds, int n)
 {
-	int saved = errno;
-	if (fd >= 0 && mark(fd) != 0) {
-		close(fd);
-		fd = -1;
+	int saved = errno, failed = 0;
+	for (int i = 0; i < n; i++)
+		failed |= fds[i] >= 0 && mark(fds[i]) != 0;
+	if (failed) {
+		for (int i = 0; i < n; i++) {
+			if (fds[i] >= 0) {
+				unmark(fds[i]);
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
 		saved = ENOMEM;
 	}
 	ss_unlock();
 	errno = saved;
+	return failed ? -1 : 0;
+}
+
+int ss_finish_create(int fd)
+{
+	ss_finish_create_all(&fd, 1);
 	return fd;
 }
 
@@ -115,6 +129,18 @@ int ss_socketpair(int sv[2], int register_both)
 		return -1;
 	}
 	return 0;
+}
+
+int ss_lifeline(int fds[2])
+{
+	ss_lock();
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		int saved = errno;
+		ss_unlock();
+		errno = saved;
+		return -1;
+	}
+	return ss_finish_create_all(fds, 2);
 }
 
 static int is_marked(int fd)

@@ -35,7 +35,7 @@ func isRegistered(t *testing.T, fd int) bool {
 // Every descriptor the package creates for the server is close-on-exec (none leaks into a
 // program the server or a worker execs) and registered (a forked worker closes it), except
 // the ones meant for workers: the workers' end of a registration pair, and a worker's own
-// end and connections.
+// end, lifeline and connections.
 func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 	makers := []struct {
 		name       string
@@ -83,32 +83,69 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 			return worker
 		}},
 		{"Accept", true, acceptOne},
-		{"RecvRegistration", true, func(t *testing.T) int {
-			_, serverEnd := registeredWorker(t)
-			return serverEnd
+		// The three descriptors of a registration are the server's.
+		{"RecvRegistration server end", true, func(t *testing.T) int {
+			r := registeredWorker(t)
+			fd := r.reg.ServerEnd
+			r.reg.ServerEnd = -1 // closed by the subtest
+			return fd
 		}},
-		{"WorkerRegister", false, func(t *testing.T) int {
-			registration, workersEnd, err := forksafe.RegistrationPair()
-			must(t, err)
-			t.Cleanup(func() {
-				forksafe.Close(registration)
-				forksafe.CloseUnregistered(workersEnd)
-			})
-			own, err := forksafe.WorkerRegister(workersEnd)
-			must(t, err)
-			serverEnd, _, err := forksafe.RecvRegistration(registration)
-			must(t, err)
-			t.Cleanup(func() { forksafe.Close(serverEnd) })
-			return own
+		{"RecvRegistration copy of the worker's end", true, func(t *testing.T) int {
+			r := registeredWorker(t)
+			fd := r.reg.WorkerEnd
+			r.reg.WorkerEnd = -1
+			return fd
 		}},
-		{"WorkerRecvConn", false, func(t *testing.T) int {
-			workerEnd, serverEnd := registeredWorker(t)
-			t.Cleanup(func() { forksafe.Close(serverEnd) })
+		{"RecvRegistration lifeline", true, func(t *testing.T) int {
+			r := registeredWorker(t)
+			fd := r.reg.Lifeline
+			r.reg.Lifeline = -1
+			return fd
+		}},
+		// What WorkerRegister keeps is the worker's.
+		{"WorkerRegister own end", false, func(t *testing.T) int {
+			r := registeredWorker(t)
+			fd := r.own
+			r.own = -1
+			return fd
+		}},
+		{"WorkerRegister lifeline", false, func(t *testing.T) int {
+			r := registeredWorker(t)
+			fd := r.lifeline
+			r.lifeline = -1
+			return fd
+		}},
+		// A spawned worker's lifeline is the server's until its write end is handed over.
+		{"Lifeline read end", true, func(t *testing.T) int {
+			r, w, err := forksafe.Lifeline()
+			must(t, err)
+			t.Cleanup(func() { forksafe.Close(w) })
+			return r
+		}},
+		{"Lifeline write end", true, func(t *testing.T) int {
+			r, w, err := forksafe.Lifeline()
+			must(t, err)
+			t.Cleanup(func() { forksafe.Close(r) })
+			return w
+		}},
+		{"RecvConn", false, func(t *testing.T) int {
+			r := registeredWorker(t)
 			_, w := pipe(t)
 			defer unix.Close(w)
-			must(t, forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-			conn, _, _, err := forksafe.WorkerRecvConn(workerEnd)
+			must(t, forksafe.SendConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			conn, _, _, err := forksafe.RecvConn(r.own)
 			must(t, err)
+			return conn
+		}},
+		{"TakeBack", true, func(t *testing.T) int {
+			r := registeredWorker(t)
+			_, w := pipe(t)
+			defer unix.Close(w)
+			must(t, forksafe.SendConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			conn, _, ok := forksafe.TakeBack(r.reg.WorkerEnd)
+			if !ok {
+				t.Fatal("TakeBack: nothing taken back")
+			}
 			return conn
 		}},
 	}

@@ -37,14 +37,16 @@ const (
 // reading its flags at the first argument that is not one).
 const (
 	binEnv       = "POOLTEST_BIN"        // the test binary
-	modeEnv      = "POOLTEST_MODE"       // "serve", or "linger": ignore SIGTERM, never exit
+	modeEnv      = "POOLTEST_MODE"       // "serve"; "linger": ignore SIGTERM, never exit; "stall": ask, never read
 	exitAfterEnv = "POOLTEST_EXIT_AFTER" // exit after this many connections (0: never)
 	outEnv       = "POOLTEST_OUT"        // a directory for what the script records
 )
 
 // TestPoolWorkerProcess is not a test: run by the pool (POOLTEST_MODE set), it is a worker
-// speaking the protocol from SOCKETSERVER_WORKER=port:fd: READY, take one connection,
-// answer one line with "<pid> <line>", close it, again, until the server closes its pair.
+// speaking the protocol from SOCKETSERVER_WORKER=port:fd:lifeline: READY (one call waiting,
+// and how many it has taken), take one connection, answer one line with "<pid> <line>",
+// close it, again, until the server closes its pair. It holds its lifeline (never written)
+// until it exits.
 func TestPoolWorkerProcess(t *testing.T) {
 	mode := os.Getenv(modeEnv)
 	if mode == "" {
@@ -54,22 +56,36 @@ func TestPoolWorkerProcess(t *testing.T) {
 }
 
 func runWorker(mode string) int {
-	_, fdText, _ := strings.Cut(os.Getenv("SOCKETSERVER_WORKER"), ":")
-	fd, err := strconv.Atoi(fdText)
-	if err != nil {
+	spec := strings.Split(os.Getenv("SOCKETSERVER_WORKER"), ":")
+	var fd, lifeline int
+	var err error
+	if len(spec) == 3 {
+		fd, err = strconv.Atoi(spec[1])
+		if err == nil {
+			lifeline, err = strconv.Atoi(spec[2])
+		}
+	}
+	if len(spec) != 3 || err != nil || fd == lifeline {
 		fmt.Fprintf(os.Stderr, "pool test worker: SOCKETSERVER_WORKER=%q\n", os.Getenv("SOCKETSERVER_WORKER"))
 		return 2
 	}
+	_ = lifeline // held open, by not closing it, until this process exits
 	if mode == "linger" {
 		signal.Ignore(syscall.SIGTERM)
 	}
 	if dir := os.Getenv(outEnv); dir != "" {
 		recordInherited(filepath.Join(dir, strconv.Itoa(os.Getpid())+".fds"))
 	}
+	if mode == "stall" {
+		// Asks for a connection and never takes it: it stays in the pair until this dies.
+		forksafe.WorkerReady(fd, forksafe.WorkerState{Waiting: 1, Taken: 0})
+		time.Sleep(30 * time.Second) // the test kills it long before; bounded should a test crash
+		return 0
+	}
 	exitAfter, _ := strconv.Atoi(os.Getenv(exitAfterEnv))
 	prefix := strconv.Itoa(os.Getpid()) + " "
 	for served := 0; exitAfter == 0 || served < exitAfter; served++ {
-		if forksafe.WorkerReady(fd) != nil {
+		if forksafe.WorkerReady(fd, forksafe.WorkerState{Waiting: 1, Taken: uint64(served)}) != nil {
 			break
 		}
 		conn, ok := receive(fd)
@@ -113,7 +129,7 @@ func receive(fd int) (net.Conn, bool) {
 		if _, err := unix.Poll(pfd, -1); err != nil && !errors.Is(err, unix.EINTR) {
 			return nil, false
 		}
-		cfd, _, ok, err := forksafe.WorkerRecvConn(fd)
+		cfd, _, ok, err := forksafe.RecvConn(fd)
 		switch {
 		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
 			continue

@@ -6,7 +6,8 @@
 //
 // The environment protocol: a worker is started as `executable script ?args?` with its end
 // of its own SOCK_SEQPACKET pair (the server holds the other, already registered) as
-// descriptor 3, and SOCKETSERVER_WORKER=port:3 in its environment; TCLLIBPATH starts with
+// descriptor 3, the write end of its lifeline pipe (see forksafe/protocol.h) as descriptor 4,
+// and SOCKETSERVER_WORKER=port:3:4 in its environment; TCLLIBPATH starts with
 // the directory the package was loaded from. `package require socketserver` in the worker
 // reads SOCKETSERVER_WORKER, so `::socketserver::socket client handler` needs no port. When
 // the server closes a worker's pair, the worker exits as soon as the connections it was
@@ -29,7 +30,8 @@ import (
 )
 
 const (
-	workerFD = 3 // the worker's end of its pair, in the worker
+	workerFD   = 3 // the worker's end of its pair, in the worker
+	lifelineFD = 4 // the write end of its lifeline, in the worker
 
 	// A worker that exits within quickExit of starting is crashing; crashLoopLimit such
 	// exits in a row stop respawning its slot (until the next reload). The wait before
@@ -125,7 +127,7 @@ func readable(path string) error {
 // environment is the worker's: the Tcl process's own, with the worker's descriptor and
 // the package's directory.
 func (p *Pool) environment() []string {
-	env := []string{fmt.Sprintf("SOCKETSERVER_WORKER=%d:%d", p.cfg.Server.Port(), workerFD)}
+	env := []string{fmt.Sprintf("SOCKETSERVER_WORKER=%d:%d:%d", p.cfg.Server.Port(), workerFD, lifelineFD)}
 	libpath := "{" + p.cfg.LibraryDir + "}"
 	for _, kv := range p.cfg.Env {
 		switch {
@@ -146,13 +148,25 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := append([]string{p.cfg.Executable, p.cfg.Script}, p.cfg.Args...)
-	pid, err := spawn.Start(spawn.Process{
-		Argv: argv, Env: p.environment(), Files: []uintptr{0, 1, 2, uintptr(workerEnd)}, DieWithServer: true,
-	})
-	forksafe.Close(workerEnd)
+	lifeline, lifelineEnd, err := forksafe.Lifeline()
 	if err != nil {
 		forksafe.Close(serverEnd)
+		forksafe.Close(workerEnd)
+		return nil, err
+	}
+	// The server keeps a copy of the worker's end (see server.AddWorker), but not of the
+	// lifeline's write end: the lifeline ends when the worker does.
+	reg := forksafe.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: lifeline}
+	argv := append([]string{p.cfg.Executable, p.cfg.Script}, p.cfg.Args...)
+	pid, err := spawn.Start(spawn.Process{
+		Argv: argv, Env: p.environment(), DieWithServer: true,
+		Files: []uintptr{0, 1, 2, uintptr(workerEnd), uintptr(lifelineEnd)},
+	})
+	forksafe.Close(lifelineEnd)
+	if err != nil {
+		forksafe.Close(serverEnd)
+		forksafe.Close(workerEnd)
+		forksafe.Close(lifeline)
 		return nil, &server.Error{Msg: fmt.Sprintf("couldn't start worker \"%s\": %v", p.cfg.Executable, err),
 			Code: []string{"SOCKETSERVER", "SPAWN", err.Error()}}
 	}
@@ -170,12 +184,14 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 		m.retired.Store(true)
 		syscall.Kill(pid, syscall.SIGKILL)
 		forksafe.Close(serverEnd)
+		forksafe.Close(workerEnd)
+		forksafe.Close(lifeline)
 		return nil, &server.Error{Msg: fmt.Sprintf("socketserver pool %s is stopping", p.cfg.Name),
 			Code: []string{"SOCKETSERVER", "POOL", "STOPPING", p.cfg.Name}}
 	}
 	var readyOnce sync.Once
 	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
-	w, err := p.cfg.Server.AddWorker(serverEnd, pid, server.WorkerHooks{
+	w, err := p.cfg.Server.AddWorker(reg, pid, server.WorkerHooks{
 		MaxConnections: p.cfg.MaxConnections,
 		OnFirstReady: func() {
 			if trial {

@@ -64,9 +64,9 @@ func TestPoolWorkersStartAndServe(t *testing.T) {
 }
 
 // What a worker is started with: `executable script args...`, its own pair as descriptor
-// 3 (a socket) and no other descriptor of the server, SOCKETSERVER_WORKER naming the port
-// and that descriptor (a stale one from Env dropped), and TCLLIBPATH with the library's
-// directory first.
+// 3 (a socket), its lifeline's write end as descriptor 4 (a pipe), no other descriptor of
+// the server, SOCKETSERVER_WORKER naming the port and those descriptors (a stale one from
+// Env dropped), and TCLLIBPATH with the library's directory first.
 func TestPoolWorkerEnvironment(t *testing.T) {
 	out := t.TempDir()
 	record := `out="$POOLTEST_OUT/$$"
@@ -78,16 +78,17 @@ mv "$out.tmp" "$out"
 		c.Script = script(t, "record.sh", record)
 		c.Args = []string{"a b", "", "c"}
 		c.LibraryDir = "/lib dir"
-		c.Env = append(c.Env, outEnv+"="+out, "SOCKETSERVER_WORKER=4242:9", "TCLLIBPATH=/old/lib {/other lib}")
+		c.Env = append(c.Env, outEnv+"="+out, "SOCKETSERVER_WORKER=4242:9:10", "TCLLIBPATH=/old/lib {/other lib}")
 	})
 	pid := p.waitRunning(1)[0]
 	lines := readLines(t, filepath.Join(out, strconv.Itoa(pid)))
-	want := []string{fmt.Sprintf("%d:3", p.srv.Port()), "{/lib dir} /old/lib {/other lib}", "a b||c|"}
+	want := []string{fmt.Sprintf("%d:3:4", p.srv.Port()), "{/lib dir} /old/lib {/other lib}", "a b||c|"}
 	if !slices.Equal(lines, want) {
 		t.Errorf("SOCKETSERVER_WORKER, TCLLIBPATH, arguments = %q, want %q", lines, want)
 	}
 
-	// What the worker program inherited: exactly its standard descriptors and its pair.
+	// What the worker program inherited: exactly its standard descriptors, its pair and
+	// its lifeline.
 	var fds []string
 	for _, line := range readLines(t, filepath.Join(out, strconv.Itoa(pid)+".fds")) {
 		fd, target, _ := strings.Cut(line, " ")
@@ -95,8 +96,11 @@ mv "$out.tmp" "$out"
 		if fd == "3" && !strings.HasPrefix(target, "socket:") {
 			t.Errorf("descriptor 3 is %q, want a socket (the worker's pair)", target)
 		}
+		if fd == "4" && !strings.HasPrefix(target, "pipe:") {
+			t.Errorf("descriptor 4 is %q, want a pipe (the worker's lifeline)", target)
+		}
 	}
-	if want := []string{"0", "1", "2", "3"}; !slices.Equal(fds, want) {
+	if want := []string{"0", "1", "2", "3", "4"}; !slices.Equal(fds, want) {
 		t.Errorf("the worker inherited descriptors %q, want %q", fds, want)
 	}
 	if got := p.mustRequest("env"); got != pid {
@@ -138,6 +142,61 @@ func TestPoolRespawnsAKilledWorker(t *testing.T) {
 		if pid := p.mustRequest("after " + strconv.Itoa(i)); !slices.Contains(after, pid) {
 			t.Errorf("answered by %d, want one of %v", pid, after)
 		}
+	}
+	p.rec.AssertNone(t)
+}
+
+// A worker killed with a connection sent to it but not yet read loses nothing: its lifeline
+// ends with it, the server takes the connection back from its pair and hands it to the
+// worker respawned in its place, which answers the client. (The first worker the script
+// starts only asks and never reads; the ones after serve.)
+func TestPoolKilledWorkersUnreadConnectionGoesToItsReplacement(t *testing.T) {
+	out := t.TempDir()
+	stallFirst := `if mkdir "$POOLTEST_OUT/stalled" 2>/dev/null; then export POOLTEST_MODE=stall; fi
+` + execWorker
+	p := startPool(t, func(c *Config) {
+		c.Workers = 1
+		c.Script = script(t, "stall-first.sh", stallFirst)
+		c.Env = append(c.Env, outEnv+"="+out)
+	})
+	victim := p.waitRunning(1)[0]
+	type reply struct {
+		pid int
+		err error
+	}
+	replied := make(chan reply, 1)
+	go func() {
+		pid, err := request(p.srv.Port(), "rescued")
+		replied <- reply{pid, err}
+	}()
+	waitFor(t, func() bool { si := p.srv.Info(); return si.Accepted == 1 && si.Dispatched == 1 },
+		func() string {
+			return fmt.Sprintf("server %+v: the connection was not sent to the worker", p.srv.Info())
+		})
+	select {
+	case r := <-replied:
+		t.Fatalf("answered (%d, %v) by a worker that never reads", r.pid, r.err)
+	default:
+	}
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %d: %v", victim, err)
+	}
+	select {
+	case r := <-replied:
+		if r.err != nil {
+			t.Fatalf("the request sent to the killed worker: %v", r.err)
+		}
+		if r.pid == victim {
+			t.Fatalf("answered by the killed worker %d", victim)
+		}
+		if pids := pids(p.Info()); !slices.Contains(pids, r.pid) {
+			t.Errorf("answered by %d, not the pool's worker %v", r.pid, pids)
+		}
+	case <-time.After(2 * eventTimeout):
+		t.Fatal("the request sent to the killed worker was never answered")
+	}
+	if si := p.srv.Info(); si.Accepted != 1 || si.Dispatched != 1 {
+		t.Errorf("server %+v: want 1 accepted and 1 dispatched (taken back, sent again, counted once)", si)
 	}
 	p.rec.AssertNone(t)
 }

@@ -20,14 +20,15 @@ func TestClose(t *testing.T) {
 	served := dial(t, "127.0.0.1", s.Port())
 	conn, peer := ready.recvConn()
 	// The first connections accepted ahead are sent ahead to the busy worker (which has
-	// asked before); the next one waits in the server.
+	// asked before), and count as dispatched once sent; the next one waits in the server.
 	var sentAhead []net.Conn
 	for i := 0; i < aheadPerWorker; i++ {
 		sentAhead = append(sentAhead, dial(t, "127.0.0.1", s.Port()))
-		waitCounts(t, s, counts{Workers: 2, Accepted: uint64(i + 2), Dispatched: 1})
+		waitCounts(t, s, counts{Workers: 2, Accepted: uint64(i + 2), Dispatched: uint64(i + 2)})
 	}
 	queued := dial(t, "127.0.0.1", s.Port())
-	waitCounts(t, s, counts{Workers: 2, Accepted: aheadPerWorker + 2, Dispatched: 1, Queued: 1})
+	waitCounts(t, s, counts{Workers: 2, Accepted: aheadPerWorker + 2, Dispatched: aheadPerWorker + 1, Queued: 1})
+	ready.waitUnread(aheadPerWorker)
 	port := s.Port()
 
 	closeWithin(t, s)

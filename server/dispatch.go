@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +20,8 @@ type acceptedConn struct {
 // dispatcher is owned by the one goroutine that runs it; Server.stats mirrors its counters.
 type dispatcher struct {
 	s       *Server
-	workers map[int]*worker // by the server's end of the worker's pair
+	workers   map[int]*worker // by the server's end of the worker's pair
+	lifelines map[int]*worker // by the read end of the worker's lifeline
 	readyQ  []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready   int             // live entries in readyQ
 	blocked int             // of those, the ones of workers whose pair is full (see block)
@@ -41,7 +43,7 @@ type dispatcher struct {
 
 func newDispatcher(s *Server) (*dispatcher, error) {
 	d := &dispatcher{
-		s: s, workers: make(map[int]*worker), held: holding{conns: make(map[int]*heldConn)},
+		s: s, workers: make(map[int]*worker), lifelines: make(map[int]*worker), held: holding{conns: make(map[int]*heldConn)},
 		pending: make([]bool, len(s.listeners)), isListen: make(map[int]int),
 	}
 	for i, fd := range s.listeners {
@@ -93,6 +95,8 @@ func (d *dispatcher) run() {
 				d.acceptRegistrations()
 			case d.held.conns[fd] != nil:
 				d.advance(d.held.conns[fd])
+			case d.lifelines[fd] != nil:
+				d.lost(d.lifelines[fd]) // nobody writes to a lifeline: it ended
 			default:
 				d.readWorker(d.workers[fd], ev.Events)
 			}
@@ -140,12 +144,12 @@ func (d *dispatcher) runCommands() bool {
 // late, never lost.
 func (d *dispatcher) acceptRegistrations() {
 	for {
-		fd, pid, err := forksafe.RecvRegistration(d.s.registration)
+		reg, pid, err := forksafe.RecvRegistration(d.s.registration)
 		var errno unix.Errno
 		switch {
 		case err == nil:
 			d.registrations.succeeded()
-			d.addWorker(&worker{fd: fd, pid: pid})
+			d.addWorker(&worker{Registration: reg, pid: pid})
 			continue
 		case errors.Is(err, unix.EAGAIN):
 		case errors.As(err, &errno) && !errors.Is(err, unix.EPROTO) && !errors.Is(err, unix.ECONNRESET):
@@ -173,8 +177,8 @@ func (d *dispatcher) pauseRegistrations(pause bool) {
 	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, d.s.registration, &unix.EpollEvent{Events: events, Fd: int32(d.s.registration)})
 }
 
-// readWorker takes a worker's ACK and READY messages; end-of-file or anything malformed
-// means the worker is gone, and the connections it had not acknowledged go to others.
+// readWorker takes a worker's READY messages; anything malformed, or end-of-file (which
+// only a worker that shut its end down can cause), means the worker is gone.
 // EPOLLOUT on a blocked worker's pair means it has read enough to take connections again.
 func (d *dispatcher) readWorker(w *worker, events uint32) {
 	if w == nil {
@@ -183,12 +187,9 @@ func (d *dispatcher) readWorker(w *worker, events uint32) {
 	if w.blocked && events&unix.EPOLLOUT != 0 {
 		d.unblock(w)
 	}
-	readies, acks, ok, _ := forksafe.ReadWorker(w.fd)
-	for range acks {
-		d.acknowledged(w)
-	}
-	for range readies {
-		d.markReady(w)
+	state, got, ok, _ := forksafe.ReadWorker(w.ServerEnd)
+	if got {
+		d.update(w, state)
 	}
 	if !ok {
 		d.lost(w)
@@ -264,22 +265,24 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 	return acceptedConn{}, false
 }
 
-// handOver gives a connection to the oldest ready worker, keeping the server's copy until
-// the worker acknowledges it. A worker whose pair is full keeps its request and is passed
+// handOver gives a connection to the oldest ready worker. A worker whose pair is full keeps its request and is passed
 // over until it has read some (see block); one whose pair failed has died. Either way the
 // connection goes to the next ready worker, or waits at the head of the queue. It is never
 // dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
+		err := forksafe.SendConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
 			d.unpop(w)
 			d.block(w)
 			continue
 		}
 		if err != nil {
+			// It died: what it had not taken goes back first, older than c, then c.
+			before := len(d.queue)
 			d.lost(w)
-			continue
+			d.queue = slices.Insert(d.queue, len(d.queue)-before, c)
+			return
 		}
 		d.sent(w, c)
 		return
@@ -299,7 +302,7 @@ func (d *dispatcher) sendAhead() {
 		}
 		c := d.queue[0]
 		d.queue = d.queue[1:]
-		err := forksafe.SendConn(w.fd, c.fd, c.peer, d.s.opts.Queue > 0)
+		err := forksafe.SendConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		switch {
 		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS):
 			d.requeue(c)
@@ -308,12 +311,9 @@ func (d *dispatcher) sendAhead() {
 			d.requeue(c)
 			d.lost(w)
 		default:
-			w.ahead++
-			d.ahead++
+			d.setAhead(w, w.ahead+1)
 			d.sent(w, c)
-			if w.ahead < aheadPerWorker {
-				d.aheadable = append(d.aheadable, w)
-			}
+			d.offerAhead(w)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"slices"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -69,8 +68,10 @@ func TestNoAcceptUntilAWorkerIsReady(t *testing.T) {
 	assertHandedOver(t, client, conn, peer)
 }
 
-// -queue 2: the server accepts two connections ahead of any worker, no more; once workers
-// ask, the queued ones are handed over first, in the order they arrived.
+// -queue 2: the server accepts two connections ahead of any worker, no more; once a worker
+// asks, the queued ones are handed over first, in the order they arrived: one answers its
+// call, the next are sent ahead to it (busy now, it has asked before), and the queue's room
+// takes the third.
 func TestQueueAcceptsAheadOfReadyWorkers(t *testing.T) {
 	o := loopback()
 	o.Queue = 2
@@ -86,13 +87,13 @@ func TestQueueAcceptsAheadOfReadyWorkers(t *testing.T) {
 	clients = append(clients, dial(t, "127.0.0.1", s.Port()))
 	holdsFor(t, s, counts{Workers: 1, Accepted: 2, Queued: 2})
 
+	w.ready()
+	waitCounts(t, s, counts{Workers: 1, Accepted: 3, Dispatched: 3})
+	w.waitUnread(3)
 	for _, client := range clients {
-		w.ready()
 		conn, peer := w.recvConn()
 		assertHandedOver(t, client, conn, peer)
 	}
-	// After the third READY the queue has room again, but nobody is left to accept.
-	waitCounts(t, s, counts{Workers: 1, Accepted: 3, Dispatched: 3})
 }
 
 // Ready slots are served oldest first, whichever worker they belong to.
@@ -119,13 +120,16 @@ func TestReadyWorkersAreServedInOrder(t *testing.T) {
 	}
 }
 
-// How a worker can disappear after sending READY: it exits (its end closes, which the
-// server sees), or it stops reading (the server only finds out when a hand-over fails).
+// How a worker can disappear after sending READY: it exits (its end and its lifeline close;
+// the server sees the lifeline end), its lifeline alone closes (the same, to the server:
+// the lifeline is how it learns of a death, its copy of the worker's end keeps the pair
+// open), or it stops reading (the server only finds out when a hand-over fails).
 var workerDeaths = []struct {
 	name string
 	kill func(w *testWorker)
 }{
-	{"closed its end", func(w *testWorker) { w.close() }},
+	{"exited", func(w *testWorker) { w.close() }},
+	{"lifeline closed", func(w *testWorker) { w.closeLifeline() }},
 	{"stopped reading", func(w *testWorker) {
 		if err := unix.Shutdown(w.fd, unix.SHUT_RD); err != nil {
 			w.t.Fatalf("shutdown: %v", err)
@@ -161,7 +165,7 @@ func TestConnectionOutlivesTheOnlyReadyWorker(t *testing.T) {
 	dead := registerWorker(t, s)
 	dead.ready()
 	waitCounts(t, s, counts{Workers: 1, Ready: 1})
-	workerDeaths[1].kill(dead) // stopped reading: the server learns it at hand-over
+	workerDeaths[2].kill(dead) // stopped reading: the server learns it at hand-over
 
 	client := dial(t, "127.0.0.1", s.Port())
 	waitCounts(t, s, counts{Accepted: 1, Queued: 1})
@@ -173,29 +177,139 @@ func TestConnectionOutlivesTheOnlyReadyWorker(t *testing.T) {
 	waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
 }
 
-// The server keeps its copy of a connection until the worker acknowledges it, so a worker
-// that dies with the connection unread in its pair loses nothing: the kernel discards the
-// dead worker's copy, and the server gives its own to the next ready worker.
-func TestUnacknowledgedConnectionOutlivesItsWorker(t *testing.T) {
-	s, _ := listen(t, loopback())
-	dying := registerWorker(t, s)
-	dying.ready()
-	waitCounts(t, s, counts{Workers: 1, Ready: 1})
+// The server closes its copy of a connection as soon as it is sent (no ACK to wait for): once
+// the worker closes the one it received, the client sees the connection end, though the
+// server never heard from the worker again.
+func TestServerClosesItsCopyOnceSent(t *testing.T) {
+	s, rec := listen(t, loopback())
+	w := registerWorker(t, s)
+	w.ready()
 	client := dial(t, "127.0.0.1", s.Port())
-	waitReadable(t, dying.fd) // the connection is in its pair, unread and unacknowledged
-	waitCounts(t, s, counts{Workers: 1, Accepted: 1})
-
-	next := registerWorker(t, s)
-	next.ready()
-	waitCounts(t, s, counts{Workers: 2, Ready: 1, Accepted: 1})
-	dying.close()
-
-	conn, peer := next.recvConn()
-	assertHandedOver(t, client, conn, peer)
 	waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
+	conn, peer := w.recvConn()
+	assertHandedOver(t, client, conn, peer)
+	conn.Close()
+	assertClosedByServer(t, client)
+	rec.AssertNone(t)
 }
 
-// A worker that sends anything but READY or ACK is disconnected: it reads end-of-file.
+// A connection sent to a worker that dies before reading it is not lost: when the worker's
+// lifeline ends, the server takes it back from its copy of the worker's end and gives it to
+// the next ready worker (counted as dispatched once). Nothing is left in the dead worker's
+// pair.
+func TestUnreadConnectionIsTakenBackFromADeadWorker(t *testing.T) {
+	for _, death := range workerDeaths[:2] { // the ones the lifeline tells of
+		t.Run(death.name, func(t *testing.T) {
+			s, rec := listen(t, loopback())
+			dying := registerWorker(t, s)
+			dying.ready()
+			waitCounts(t, s, counts{Workers: 1, Ready: 1})
+			client := dial(t, "127.0.0.1", s.Port())
+			dying.waitUnread(1) // in its pair, unread
+			waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
+
+			next := registerWorker(t, s)
+			next.ready()
+			waitCounts(t, s, counts{Workers: 2, Ready: 1, Accepted: 1, Dispatched: 1})
+			holdsFor(t, s, counts{Workers: 2, Ready: 1, Accepted: 1, Dispatched: 1})
+			death.kill(dying)
+
+			conn, peer := next.recvConn()
+			assertHandedOver(t, client, conn, peer)
+			waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
+			if !dying.closed {
+				dying.assertServerGone() // its pair is closed, and nothing was left in it
+			}
+			rec.AssertNone(t)
+		})
+	}
+}
+
+// A pool's worker (added with AddWorker) that dies with several connections unread: they
+// are taken back and requeued first, in the order they were sent, ahead of one that was
+// waiting in the server; the next worker gets all of them, in that order.
+func TestTakenBackConnectionsGoFirstInOrder(t *testing.T) {
+	o := loopback()
+	o.Queue = 1 // a pool's worker is never sent one ahead: the third waits in the server
+	s, rec := listen(t, o)
+	dying, dw := addWorker(t, s, WorkerHooks{})
+	dw.ready()
+	dw.ready()
+	waitCounts(t, s, counts{Workers: 1, Ready: 2})
+	var clients []net.Conn
+	for i := 1; i <= 2; i++ {
+		clients = append(clients, dial(t, "127.0.0.1", s.Port()))
+		dw.waitUnread(i)
+	}
+	clients = append(clients, dial(t, "127.0.0.1", s.Port()))
+	waitCounts(t, s, counts{Workers: 1, Accepted: 3, Dispatched: 2, Queued: 1})
+	waitServed(t, dying, 2)
+
+	dw.close()
+	waitCounts(t, s, counts{Accepted: 3, Queued: 3})
+	if dying.Served() != 0 {
+		t.Errorf("Served() of the dead worker = %d, want 0: it took none", dying.Served())
+	}
+
+	_, next := addWorker(t, s, WorkerHooks{})
+	for range clients {
+		next.ready()
+	}
+	waitCounts(t, s, counts{Workers: 1, Accepted: 3, Dispatched: 3})
+	for _, client := range clients {
+		conn, peer := next.recvConn()
+		assertHandedOver(t, client, conn, peer)
+	}
+	rec.AssertNone(t)
+}
+
+// A READY says how many calls wait and how many connections the worker has taken; the
+// server sends what the calls lack, no more. Waiting 2, Taken 0 gets exactly two (a third
+// client waits in the kernel); the same READY again, its calls covered by the two unread,
+// gets none; Waiting 3 with the two still unread gets one more; once all are taken, a READY
+// with one call waiting is one place in line.
+func TestReadyIsAnsweredWithWhatTheCallsLack(t *testing.T) {
+	s, rec := listen(t, loopback())
+	w := registerWorker(t, s)
+	waitCounts(t, s, counts{Workers: 1})
+	var clients []net.Conn
+	for range 3 {
+		clients = append(clients, dial(t, "127.0.0.1", s.Port()))
+	}
+
+	w.tellState(forksafe.WorkerState{Waiting: 2, Taken: 0})
+	want := counts{Workers: 1, Accepted: 2, Dispatched: 2}
+	waitCounts(t, s, want)
+	w.waitUnread(2)
+	holdsFor(t, s, want)
+
+	w.tellState(forksafe.WorkerState{Waiting: 2, Taken: 0}) // covered by the two unread
+	holdsFor(t, s, want)
+	if n := w.unread(); n != 2 {
+		t.Fatalf("%d unread after a READY its unread connections cover, want 2", n)
+	}
+
+	w.tellState(forksafe.WorkerState{Waiting: 3, Taken: 0})
+	want = counts{Workers: 1, Accepted: 3, Dispatched: 3}
+	waitCounts(t, s, want)
+	w.waitUnread(3)
+	holdsFor(t, s, want)
+
+	w.waiting = 3
+	for _, client := range clients {
+		conn, peer := w.recvConn()
+		assertHandedOver(t, client, conn, peer)
+	}
+	w.ready() // Waiting 1, Taken 3
+	waitCounts(t, s, counts{Workers: 1, Ready: 1, Accepted: 3, Dispatched: 3})
+	client := dial(t, "127.0.0.1", s.Port())
+	conn, peer := w.recvConn()
+	assertHandedOver(t, client, conn, peer)
+	waitCounts(t, s, counts{Workers: 1, Accepted: 4, Dispatched: 4})
+	rec.AssertNone(t)
+}
+
+// A worker that sends anything but READY is disconnected: it reads end-of-file.
 func TestWorkerSendingGarbageIsDisconnected(t *testing.T) {
 	s, rec := listen(t, loopback())
 	w := registerWorker(t, s)
@@ -247,11 +361,8 @@ func TestFullPairKeepsItsReadies(t *testing.T) {
 	const requests = 600 // more than a pair holds (about 300 connections)
 	s, rec := listen(t, loopback())
 	a := registerWorker(t, s)
-	for i := 0; i < requests; i++ {
-		for forksafe.WorkerReady(a.fd) != nil {
-			time.Sleep(time.Millisecond) // the server reads READYs as they come; only a burst fills the pair
-		}
-	}
+	a.waiting = requests
+	a.tell() // one READY says all of them
 	waitCounts(t, s, counts{Workers: 1, Ready: requests})
 	for i := 0; i < requests; i++ {
 		dial(t, "127.0.0.1", s.Port())
@@ -282,12 +393,13 @@ func TestFullPairKeepsItsReadies(t *testing.T) {
 }
 
 // -queue n with busy workers: each worker that has asked before is sent up to
-// aheadPerWorker connections ahead of its next READYs, the rest wait in the server, and no
-// more than n are accepted ahead in all; a READY from a worker that was sent one ahead is
-// answered by it.
+// forksafe.AheadMax connections ahead of its calls (there in its pair, counted as
+// dispatched), the rest wait in the server, and no more than n are accepted ahead in all. A
+// READY with no call waiting, sent after taking one that was sent ahead (as a worker does
+// when few are left), gets it replaced.
 func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
 	o := loopback()
-	o.Queue = 2*aheadPerWorker + 1
+	o.Queue = 2*forksafe.AheadMax + 1
 	s, rec := listen(t, o)
 	a, b := registerWorker(t, s), registerWorker(t, s)
 	a.ready()
@@ -300,22 +412,54 @@ func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
 	for i := 0; i < o.Queue+2; i++ {
 		dial(t, "127.0.0.1", s.Port())
 	}
-	// -queue accepted ahead: aheadPerWorker in each worker's pair, one in the server; 2
-	// more wait in the kernel.
-	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2, Queued: 1}
+	// -queue accepted ahead: AheadMax in each worker's pair, one in the server; 2 more wait
+	// in the kernel.
+	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2 + 2*forksafe.AheadMax, Queued: 1}
 	waitCounts(t, s, want)
+	a.waitUnread(forksafe.AheadMax)
+	b.waitUnread(forksafe.AheadMax)
 	holdsFor(t, s, want)
-	conn, _ := a.recvConn() // a takes one that was sent ahead, and asks again
+
+	conn, _ := a.recvConn() // a takes one that was sent ahead, and says so: no call waits
 	conn.Close()
-	a.ready()
-	// That READY was answered already: no place in line; a gets the queued one ahead.
-	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3, Queued: 1}
+	a.tell()
+	// a is sent the queued one ahead in its place, and the queue's room takes another.
+	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3 + 2*forksafe.AheadMax, Queued: 1}
 	waitCounts(t, s, want)
+	a.waitUnread(forksafe.AheadMax)
 	holdsFor(t, s, want)
-	for i := 0; i < aheadPerWorker; i++ {
+	if n := b.unread(); n != forksafe.AheadMax {
+		t.Errorf("b has %d unread, want %d: never more than AheadMax ahead", n, forksafe.AheadMax)
+	}
+	for i := 0; i < forksafe.AheadMax; i++ {
 		conn, _ = a.recvConn()
 		conn.Close()
 		b.recvConn()
 	}
+	rec.AssertNone(t)
+}
+
+// A pool's worker (added with AddWorker) is never sent a connection ahead, even with -queue
+// n once it has asked: the connections wait in the server for its next call.
+func TestQueueSendsNothingAheadToAPoolsWorker(t *testing.T) {
+	o := loopback()
+	o.Queue = 2
+	s, rec := listen(t, o)
+	_, w := addWorker(t, s, WorkerHooks{})
+	w.ready()
+	first := dial(t, "127.0.0.1", s.Port())
+	conn, peer := w.recvConn()
+	assertHandedOver(t, first, conn, peer)
+	second, third := dial(t, "127.0.0.1", s.Port()), dial(t, "127.0.0.1", s.Port())
+	want := counts{Workers: 1, Accepted: 3, Dispatched: 1, Queued: 2}
+	waitCounts(t, s, want)
+	holdsFor(t, s, want)
+	w.assertNothingYet()
+	for _, client := range []net.Conn{second, third} {
+		w.ready()
+		conn, peer := w.recvConn()
+		assertHandedOver(t, client, conn, peer)
+	}
+	waitCounts(t, s, counts{Workers: 1, Accepted: 3, Dispatched: 3})
 	rec.AssertNone(t)
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"socketserver/forksafe"
 )
 
 // exhaustDescriptors makes every new descriptor fail with EMFILE: it lowers the soft
@@ -175,9 +177,10 @@ func TestOutOfDescriptorsHeldConnectionsMakeRoom(t *testing.T) {
 	if _, err := unix.Write(clientFD, []byte("request")); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	waitCounts(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Silent: 1})
+	// It is sent as soon as its bytes arrive (sending needs no new descriptor), and counted.
+	waitCounts(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Dispatched: 1, Silent: 1})
 	rep := rec.Next(t, eventTimeout)
-	holdsFor(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Silent: 1}) // one gave way, no more
+	holdsFor(t, s, counts{Workers: 1, Ready: 0, Accepted: 4, Dispatched: 1, Silent: 1}) // one gave way, no more
 	restore()
 	if want := []string{"SOCKETSERVER", "WAITDATA", "127.0.0.1"}; !slices.Equal(rep.Code, want) ||
 		!strings.Contains(rep.Msg, "no data yet, and the server is out of descriptors") {
@@ -186,4 +189,77 @@ func TestOutOfDescriptorsHeldConnectionsMakeRoom(t *testing.T) {
 	conn, _ := w.recvConn()
 	expectRead(t, conn, "request")
 	waitCounts(t, s, counts{Workers: 1, Accepted: 4, Dispatched: 1, Silent: 1})
+}
+
+// A registration carries three descriptors, and the server takes all three or none: with
+// room for none, or for only two of them, the kernel's partial delivery is undone (nothing
+// kept), the registration stays queued in the registration pair, the server reports it and
+// pauses, and once descriptors are free it registers the worker, which then serves. That the
+// server's end of the worker's pair has no stray copy shows when the server closes: the
+// worker reads end of file.
+func TestRegistrationOutOfDescriptorsStaysQueued(t *testing.T) {
+	for _, free := range []int{0, 2} {
+		t.Run(strconv.Itoa(free)+" free", func(t *testing.T) {
+			s, rec := listen(t, loopback())
+			_, registration := forksafe.Lookup(s.Port())
+			msg, fds, own, lifeline := registrationMessage(t)
+			w := newTestWorker(t, own, lifeline, unix.Close)
+			var spare []int
+			for range free {
+				fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				must(t, err)
+				spare = append(spare, fd)
+			}
+
+			restore := exhaustDescriptors(t)
+			for _, fd := range spare {
+				unix.Close(fd) // exactly free numbers left
+			}
+			if err := unix.Sendmsg(registration, msg, unix.UnixRights(fds...), nil, 0); err != nil {
+				restore()
+				t.Fatalf("sendmsg: %v", err)
+			}
+			rep := rec.Next(t, eventTimeout)
+			holdsFor(t, s, counts{})
+			restore()
+			for _, fd := range fds {
+				unix.Close(fd) // the copies in flight are the server's to take
+			}
+			if want := []string{"SOCKETSERVER", "REGISTER", "EMFILE"}; len(rep.Code) < 3 || !slices.Equal(rep.Code[:3], want) {
+				t.Errorf("report %q %q, want a code starting %q", rep.Msg, rep.Code, want)
+			}
+
+			waitCounts(t, s, counts{Workers: 1})
+			serveOne(t, s, w)
+			closeWithin(t, s)
+			w.assertServerGone()
+		})
+	}
+}
+
+// registrationMessage is a genuine REGISTER, as WorkerRegister sends it, caught on a pair of
+// the test's own: its bytes and the three descriptors it carried (for the test to send on),
+// and what the worker kept.
+func registrationMessage(t *testing.T) (msg []byte, fds []int, own, lifeline int) {
+	t.Helper()
+	sv, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(sv[0])
+	defer unix.Close(sv[1])
+	own, lifeline, err = forksafe.WorkerRegister(sv[0])
+	must(t, err)
+	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := unix.Recvmsg(sv[1], buf, oob, unix.MSG_CMSG_CLOEXEC)
+	must(t, err)
+	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	must(t, err)
+	if len(cmsgs) != 1 {
+		t.Fatalf("REGISTER carried %d control messages, want 1", len(cmsgs))
+	}
+	fds, err = unix.ParseUnixRights(&cmsgs[0])
+	must(t, err)
+	if len(fds) != 3 {
+		t.Fatalf("REGISTER carried %d descriptors, want 3", len(fds))
+	}
+	return buf[:n], fds, own, lifeline
 }

@@ -125,12 +125,16 @@ func holdsFor(t *testing.T, s *Server, want counts) {
 // --- workers -----------------------------------------------------------------------------
 
 // testWorker is a worker in the test process, speaking the protocol through forksafe's Go
-// wrappers exactly as the C worker side does.
+// wrappers as the C worker side does: it keeps the state a READY says, how many calls wait
+// (each ready() is one more `client` call) and how many connections it has taken.
 type testWorker struct {
-	t       *testing.T
-	fd      int
-	closeFD func(int) error // unix.Close, or forksafe.Close for a registered end
-	closed  bool
+	t        *testing.T
+	fd       int             // its end of its own pair
+	lifeline int             // the write end of its lifeline (-1: the test does not hold it)
+	closeFD  func(int) error // unix.Close, or forksafe.Close for a registered end
+	closed   bool
+	waiting  uint32 // calls waiting for a connection
+	taken    uint64 // connections taken from the pair
 }
 
 // registerWorker finds the server the way a worker does (the published port table) and
@@ -141,41 +145,69 @@ func registerWorker(t *testing.T, s *Server) *testWorker {
 	if port != s.Port() {
 		t.Fatalf("Lookup(%d) found port %d", s.Port(), port)
 	}
-	fd, err := forksafe.WorkerRegister(registration)
+	fd, lifeline, err := forksafe.WorkerRegister(registration)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
-	return newTestWorker(t, fd, unix.Close)
+	return newTestWorker(t, fd, lifeline, unix.Close)
 }
 
-func newTestWorker(t *testing.T, fd int, closeFD func(int) error) *testWorker {
-	w := &testWorker{t: t, fd: fd, closeFD: closeFD}
+func newTestWorker(t *testing.T, fd, lifeline int, closeFD func(int) error) *testWorker {
+	w := &testWorker{t: t, fd: fd, lifeline: lifeline, closeFD: closeFD}
 	t.Cleanup(w.close)
 	return w
 }
 
+// close is the worker exiting: its end of its pair and its lifeline close.
 func (w *testWorker) close() {
 	if !w.closed {
 		w.closeFD(w.fd)
+		w.closeLifeline()
 		w.closed = true
 	}
 }
 
+// closeLifeline closes the lifeline alone: to the server, the worker has died.
+func (w *testWorker) closeLifeline() {
+	if w.lifeline >= 0 {
+		w.closeFD(w.lifeline)
+		w.lifeline = -1
+	}
+}
+
+// ready is one more `client` call waiting: a READY saying so.
 func (w *testWorker) ready() {
 	w.t.Helper()
-	if err := forksafe.WorkerReady(w.fd); err != nil {
-		w.t.Fatalf("WorkerReady: %v", err)
+	w.waiting++
+	w.tell()
+}
+
+// tell sends a READY with the worker's state as it is.
+func (w *testWorker) tell() {
+	w.t.Helper()
+	w.tellState(forksafe.WorkerState{Waiting: w.waiting, Taken: w.taken})
+}
+
+// tellState sends a READY saying state, whatever the worker's own is.
+func (w *testWorker) tellState(state forksafe.WorkerState) {
+	w.t.Helper()
+	if err := forksafe.WorkerReady(w.fd, state); err != nil {
+		w.t.Fatalf("WorkerReady(%+v): %v", state, err)
 	}
 }
 
 // recvConn waits for the server to hand over a connection and returns it with the peer
-// address the server reported.
+// address the server reported; it answers a waiting call, if one waits.
 func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, peer, ok, err := forksafe.WorkerRecvConn(w.fd)
+	fd, peer, ok, err := forksafe.RecvConn(w.fd)
 	if err != nil || !ok {
-		w.t.Fatalf("WorkerRecvConn: ok=%v err=%v", ok, err)
+		w.t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
+	}
+	w.taken++
+	if w.waiting > 0 {
+		w.waiting--
 	}
 	f := os.NewFile(uintptr(fd), "connection")
 	defer f.Close()
@@ -187,10 +219,31 @@ func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 	return conn, peer
 }
 
+// unread is how many connections wait in the worker's pair.
+func (w *testWorker) unread() int {
+	w.t.Helper()
+	n, err := forksafe.WorkerUnread(w.fd)
+	if err != nil {
+		w.t.Fatalf("WorkerUnread: %v", err)
+	}
+	return n
+}
+
+// waitUnread waits for exactly n connections to be in the worker's pair.
+func (w *testWorker) waitUnread(n int) {
+	w.t.Helper()
+	var got int
+	waitUntil(w.t, func() bool { got = w.unread(); return got == n },
+		func() string { return fmt.Sprintf("%d connections unread in the pair, want %d", got, n) })
+}
+
 // assertNothingYet checks that no connection has been handed to this worker.
 func (w *testWorker) assertNothingYet() {
 	w.t.Helper()
-	if _, _, ok, err := forksafe.WorkerRecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
+	if n := w.unread(); n != 0 {
+		w.t.Fatalf("worker has %d connections in its pair, want nothing", n)
+	}
+	if _, _, ok, err := forksafe.RecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
 		w.t.Fatalf("worker has something: ok=%v err=%v, want nothing (EAGAIN)", ok, err)
 	}
 }
@@ -202,12 +255,12 @@ func (w *testWorker) assertNothingYet() {
 func (w *testWorker) assertServerGone() {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, _, ok, err := forksafe.WorkerRecvConn(w.fd)
+	fd, _, ok, err := forksafe.RecvConn(w.fd)
 	if ok {
 		unix.Close(fd)
 	}
 	if ok || (err != nil && !errors.Is(err, unix.ECONNRESET)) {
-		w.t.Fatalf("WorkerRecvConn: ok=%v err=%v, want end of file or a reset", ok, err)
+		w.t.Fatalf("RecvConn: ok=%v err=%v, want end of file or a reset", ok, err)
 	}
 }
 

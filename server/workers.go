@@ -27,12 +27,14 @@ type Worker struct {
 // Served is how many connections the worker has been handed.
 func (w *Worker) Served() uint64 { return w.w.served.Load() }
 
-// AddWorker makes serverEnd (the server's end of a pair whose other end a spawned process
-// holds) a worker of this server.
-func (s *Server) AddWorker(serverEnd, pid int, hooks WorkerHooks) (*Worker, error) {
-	w := &worker{fd: serverEnd, pid: pid, hooks: hooks, spawned: true}
+// AddWorker makes a spawned process a worker of this server: reg holds the server's end of
+// the process's pair, the server's copy of the process's end, and the read end of its
+// lifeline (see forksafe.Registration); the server owns all three from here on.
+func (s *Server) AddWorker(reg forksafe.Registration, pid int, hooks WorkerHooks) (*Worker, error) {
+	w := &worker{Registration: reg, pid: pid, hooks: hooks, spawned: true}
 	result := make(chan error, 1)
 	if !s.do(func(d *dispatcher) { result <- d.addWorker(w) }) {
+		closeRegistration(reg)
 		return nil, unix.ESHUTDOWN
 	}
 	if err := <-result; err != nil {
@@ -47,98 +49,110 @@ func (s *Server) Retire(w *Worker) {
 	s.do(func(d *dispatcher) { d.retire(w.w) })
 }
 
-// worker is one registered process (or thread) with its own pair; ready counts the
-// `client` calls it has made that no connection has answered yet.
+// worker is one registered process (or thread) with its own pair (fd: the server's end).
+// The server knows of it what its READYs said (see protocol.h) and what it has sent since.
 type worker struct {
-	fd, pid  int
-	ready    int
+	forksafe.Registration
+	pid      int
+	ready    int  // calls of its waiting that no connection sent answers
+	ahead    int  // connections sent beyond its waiting calls, at most aheadPerWorker
 	gone     bool
 	blocked  bool // its pair is full: passed over until EPOLLOUT says it has room again
 	spawned  bool // added by AddWorker (a pool's): never sent a connection ahead
-	ahead    int  // connections sent ahead of its READYs (at most aheadPerWorker): each answers one
 	sawReady bool
-	sent     uint64         // connections sent to it, acknowledged or not
-	inflight []acceptedConn // sent, not yet acknowledged: the server keeps its copies
-	served   atomic.Uint64  // acknowledged
+	offered  bool // listed in the dispatcher's aheadable
+	sent     uint64        // connections sent to it
+	served   atomic.Uint64 // the same, read by other goroutines
 	hooks    WorkerHooks
 }
 
 // workerEvents is what the server watches on a worker's pair; a blocked one's also EPOLLOUT.
 const workerEvents = unix.EPOLLIN | unix.EPOLLRDHUP
 
+// aheadPerWorker is how many connections a busy worker may be sent ahead of its calls.
+const aheadPerWorker = forksafe.AheadMax
+
+func closeRegistration(reg forksafe.Registration) {
+	forksafe.Close(reg.ServerEnd)
+	forksafe.Close(reg.WorkerEnd)
+	forksafe.Close(reg.Lifeline)
+}
+
 func (d *dispatcher) addWorker(w *worker) error {
-	// Non-blocking: this end is the server's alone, and the loop must never wait on a worker.
-	if err := unix.SetNonblock(w.fd, true); err != nil {
-		forksafe.Close(w.fd)
+	// Non-blocking: this end is the server's alone, and the loop must never wait on a
+	// worker. (Not the copy of the worker's end: that file is the worker's too, and is read
+	// only with MSG_DONTWAIT.)
+	err := unix.SetNonblock(w.ServerEnd, true)
+	if err == nil {
+		err = d.watch(w.ServerEnd, workerEvents)
+	}
+	if err == nil {
+		if err = d.watch(w.Lifeline, unix.EPOLLIN); err != nil {
+			unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.ServerEnd, nil)
+		}
+	}
+	if err != nil {
+		closeRegistration(w.Registration)
 		return err
 	}
-	if err := d.watch(w.fd, workerEvents); err != nil {
-		forksafe.Close(w.fd)
-		return err
-	}
-	d.workers[w.fd] = w
+	d.workers[w.ServerEnd] = w
+	d.lifelines[w.Lifeline] = w
 	d.s.stats.workers.Store(int64(len(d.workers)))
 	return nil
 }
 
 // retire drops a worker the server no longer wants: it gets no more connections, and the
-// server's end of its pair is closed. What it was sent is still its own to read: the
-// server's copies are closed and counted as handed over.
+// server's end of its pair is closed. What it was sent is still its own to read.
 func (d *dispatcher) retire(w *worker) {
-	if w.gone {
-		return
+	if !w.gone {
+		d.removeWorker(w)
 	}
-	for range w.inflight {
-		d.acknowledged(w)
-	}
-	d.removeWorker(w)
 }
 
-// lost drops a worker whose pair closed or failed: it died, and the kernel closed what it
-// had not read. The connections it had not acknowledged go back to the queue, first.
+// lost drops a worker whose lifeline closed, or whose pair failed: it died. What it had not
+// taken from its pair is taken back and goes to other workers first, in order.
 func (d *dispatcher) lost(w *worker) {
 	if w.gone {
 		return
 	}
-	d.requeue(w.inflight...)
-	w.inflight = nil
+	var unread []acceptedConn
+	for {
+		fd, peer, ok := forksafe.TakeBack(w.WorkerEnd)
+		if !ok {
+			break
+		}
+		unread = append(unread, acceptedConn{fd: fd, peer: peer})
+		w.served.Add(^uint64(0))
+		d.s.stats.dispatched.Add(^uint64(0)) // counted again when it is sent to another
+	}
+	d.requeue(unread...)
 	d.removeWorker(w)
 }
 
 func (d *dispatcher) removeWorker(w *worker) {
-	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.fd, nil)
-	forksafe.Close(w.fd)
-	delete(d.workers, w.fd)
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.ServerEnd, nil)
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_DEL, w.Lifeline, nil)
+	closeRegistration(w.Registration)
+	delete(d.workers, w.ServerEnd)
+	delete(d.lifelines, w.Lifeline)
 	w.gone = true
-	d.ready -= w.ready
+	d.setReady(w, 0)
 	if w.blocked {
-		d.blocked -= w.ready
 		w.blocked = false
 	}
-	w.ready = 0
-	d.ahead -= w.ahead
-	w.ahead = 0
+	d.setAhead(w, 0)
 	d.s.stats.workers.Store(int64(len(d.workers)))
-	d.s.stats.ready.Store(int64(d.ready))
 }
 
-// markReady records one READY message from w: a place in line, or, if a connection was
-// sent to w ahead, the request that connection answers.
-func (d *dispatcher) markReady(w *worker) {
-	if w.ahead > 0 {
-		w.ahead--
-		d.ahead--
-		d.aheadable = append(d.aheadable, w)
-		return
-	}
-	w.ready++
-	d.ready++
-	if w.blocked {
-		d.blocked++
-	}
-	d.readyQ = append(d.readyQ, w)
-	d.s.stats.ready.Store(int64(d.ready))
-	if !w.sawReady {
+// update takes in a READY from w. The connections sent that it had not taken answer its
+// waiting calls first; the calls left over are its places in line, and connections left
+// over were sent ahead.
+func (d *dispatcher) update(w *worker, state forksafe.WorkerState) {
+	unread := int(w.sent - state.Taken)
+	d.setReady(w, max(int(state.Waiting)-unread, 0))
+	d.setAhead(w, max(unread-int(state.Waiting), 0))
+	d.offerAhead(w)
+	if state.Waiting > 0 && !w.sawReady {
 		w.sawReady = true
 		if w.hooks.OnFirstReady != nil {
 			w.hooks.OnFirstReady()
@@ -146,12 +160,32 @@ func (d *dispatcher) markReady(w *worker) {
 	}
 }
 
-// popReady takes the oldest ready slot of a live worker that is not blocked.
+// setReady sets how many places in line w has: new ones join the end of the line.
+func (d *dispatcher) setReady(w *worker, n int) {
+	delta := n - w.ready
+	for range max(delta, 0) {
+		d.readyQ = append(d.readyQ, w)
+	}
+	w.ready = n
+	d.ready += delta
+	if w.blocked {
+		d.blocked += delta
+	}
+	d.s.stats.ready.Store(int64(d.ready))
+}
+
+func (d *dispatcher) setAhead(w *worker, n int) {
+	d.ahead += n - w.ahead
+	w.ahead = n
+}
+
+// popReady takes the oldest place in line of a live worker that is not blocked. A worker's
+// places may outnumber its ready calls (a READY said fewer): those left over are dropped.
 func (d *dispatcher) popReady() *worker {
 	for i := 0; i < len(d.readyQ); {
 		w := d.readyQ[i]
-		if w.blocked {
-			i++ // rare, and only while its pair is full: its slots keep their place
+		if w.blocked && !w.gone && w.ready > 0 {
+			i++ // rare, and only while its pair is full: its places keep their place
 			continue
 		}
 		if i == 0 {
@@ -160,48 +194,59 @@ func (d *dispatcher) popReady() *worker {
 		} else {
 			d.readyQ = slices.Delete(d.readyQ, i, i+1)
 		}
-		if !w.gone {
-			w.ready--
-			d.ready--
-			d.s.stats.ready.Store(int64(d.ready))
-			if w.ready == 0 && d.s.opts.Queue > 0 {
-				d.aheadable = append(d.aheadable, w)
-			}
+		if !w.gone && w.ready > 0 {
+			d.setReady(w, w.ready-1)
+			d.offerAhead(w)
 			return w
 		}
 	}
 	return nil
 }
 
-// aheadPerWorker is how many connections a busy worker may be sent ahead of its READYs.
-const aheadPerWorker = 4
+// mayGoAhead says whether w may be sent a connection ahead of its calls (with -queue n):
+// a busy worker (no call waiting) that registered itself (not a pool's), with room.
+func (d *dispatcher) mayGoAhead(w *worker) bool {
+	return d.s.opts.Queue > 0 && !w.gone && !w.blocked && !w.spawned && w.ready == 0 && w.ahead < aheadPerWorker
+}
 
-// popAheadable takes a worker that may be sent a connection ahead of its READY, if any.
+// offerAhead lists w among the workers to send connections ahead to, once, if it may be.
+func (d *dispatcher) offerAhead(w *worker) {
+	if !w.offered && d.mayGoAhead(w) {
+		w.offered = true
+		d.aheadable = append(d.aheadable, w)
+	}
+}
+
+// popAheadable takes a worker that may be sent a connection ahead of its calls, if any.
 func (d *dispatcher) popAheadable() *worker {
 	for len(d.aheadable) > 0 {
 		w := d.aheadable[0]
 		d.aheadable[0] = nil
 		d.aheadable = d.aheadable[1:]
-		if !w.gone && !w.blocked && !w.spawned && w.ready == 0 && w.ahead < aheadPerWorker {
+		w.offered = false
+		if d.mayGoAhead(w) {
 			return w
 		}
 	}
 	return nil
 }
 
-// unpop gives w back the slot popReady took, first in line.
+// unpop gives w back the place popReady took, first in line.
 func (d *dispatcher) unpop(w *worker) {
 	d.readyQ = slices.Insert(d.readyQ, 0, w)
 	w.ready++
 	d.ready++
+	if w.blocked {
+		d.blocked++
+	}
 	d.s.stats.ready.Store(int64(d.ready))
 }
 
-// sendable is how many ready slots can be answered now.
+// sendable is how many places in line can be answered now.
 func (d *dispatcher) sendable() int { return d.ready - d.blocked }
 
 // block passes w over while its pair is full (sendmsg said EAGAIN: it holds more
-// connections than it has read). Its requests stay in line, and still count as ready; the
+// connections than it has read). Its places stay in line, and still count as ready; the
 // server watches for room (EPOLLOUT), which comes once the worker has read some.
 func (d *dispatcher) block(w *worker) {
 	if w.blocked || w.gone {
@@ -209,19 +254,23 @@ func (d *dispatcher) block(w *worker) {
 	}
 	w.blocked = true
 	d.blocked += w.ready
-	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, w.fd, &unix.EpollEvent{Events: workerEvents | unix.EPOLLOUT, Fd: int32(w.fd)})
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, w.ServerEnd, &unix.EpollEvent{Events: workerEvents | unix.EPOLLOUT, Fd: int32(w.ServerEnd)})
 }
 
 func (d *dispatcher) unblock(w *worker) {
 	w.blocked = false
 	d.blocked -= w.ready
-	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, w.fd, &unix.EpollEvent{Events: workerEvents, Fd: int32(w.fd)})
+	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, w.ServerEnd, &unix.EpollEvent{Events: workerEvents, Fd: int32(w.ServerEnd)})
 }
 
-// sent records a connection sent to w, retiring w when that was its last one.
+// sent records a connection sent to w: the server's copy is closed at once (if w dies, the
+// connection is taken back from its pair, see lost), and w is retired when that was its
+// last one.
 func (d *dispatcher) sent(w *worker, c acceptedConn) {
-	w.inflight = append(w.inflight, c)
+	forksafe.Close(c.fd)
 	w.sent++
+	w.served.Add(1)
+	d.s.stats.dispatched.Add(1)
 	if w.hooks.MaxConnections > 0 && w.sent >= w.hooks.MaxConnections {
 		// The hook first: once its pair is closed the worker may exit at any moment, and
 		// its owner must know by then that the exit was asked for.
@@ -230,16 +279,4 @@ func (d *dispatcher) sent(w *worker, c acceptedConn) {
 		}
 		d.retire(w)
 	}
-}
-
-// acknowledged takes w's oldest connection in flight as handed over: the server's copy is
-// closed (ACKs come in the order the connections were sent).
-func (d *dispatcher) acknowledged(w *worker) {
-	if len(w.inflight) == 0 {
-		return // an ACK for nothing: ignore it
-	}
-	forksafe.Close(w.inflight[0].fd)
-	w.inflight = w.inflight[1:]
-	w.served.Add(1)
-	d.s.stats.dispatched.Add(1)
 }

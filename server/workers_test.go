@@ -11,21 +11,40 @@ import (
 	"socketserver/forksafe"
 )
 
-// addWorker adds a worker the way a pool adds one it spawns: a pair made by the server,
-// whose server end is handed to AddWorker. The test plays the spawned process.
+// addWorker adds a worker the way a pool adds one it spawns: a pair and a lifeline made by
+// the server, handed to AddWorker with its copy of the worker's end. The test plays the
+// spawned process, with copies of the worker's end and of the lifeline's write end (what
+// the process inherits; the server closes its copy of the write end after spawning).
 func addWorker(t *testing.T, s *Server, hooks WorkerHooks) (*Worker, *testWorker) {
+	t.Helper()
+	reg, own, lifeline := spawnedRegistration(t)
+	w, err := s.AddWorker(reg, os.Getpid(), hooks)
+	if err != nil {
+		unix.Close(own)
+		unix.Close(lifeline)
+		t.Fatalf("AddWorker: %v", err)
+	}
+	return w, newTestWorker(t, own, lifeline, unix.Close)
+}
+
+// spawnedRegistration makes what a pool makes for a worker it spawns: the registration for
+// the server, and the descriptors the process gets (unregistered copies).
+func spawnedRegistration(t *testing.T) (reg forksafe.Registration, own, lifeline int) {
 	t.Helper()
 	serverEnd, workerEnd, err := forksafe.WorkerPair()
 	if err != nil {
 		t.Fatalf("WorkerPair: %v", err)
 	}
-	w, err := s.AddWorker(serverEnd, os.Getpid(), hooks)
+	readEnd, writeEnd, err := forksafe.Lifeline()
 	if err != nil {
-		forksafe.Close(serverEnd)
-		forksafe.Close(workerEnd)
-		t.Fatalf("AddWorker: %v", err)
+		t.Fatalf("Lifeline: %v", err)
 	}
-	return w, newTestWorker(t, workerEnd, forksafe.Close)
+	own, err = unix.FcntlInt(uintptr(workerEnd), unix.F_DUPFD_CLOEXEC, 0)
+	must(t, err)
+	lifeline, err = unix.FcntlInt(uintptr(writeEnd), unix.F_DUPFD_CLOEXEC, 0)
+	must(t, err)
+	forksafe.Close(writeEnd)
+	return forksafe.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: readEnd}, own, lifeline
 }
 
 // signal is a hook that records each call, for the test to wait on.
@@ -52,7 +71,7 @@ func (s signal) assertNotCalled(t *testing.T, what string) {
 	}
 }
 
-// After Close: AddWorker refuses (ESHUTDOWN), Listeners does not run its function, and Done
+// After Close: AddWorker refuses (ESHUTDOWN) and closes what it was given, Listeners does not run its function, and Done
 // is closed.
 func TestClosedServerRefusesWork(t *testing.T) {
 	s, _ := listen(t, loopback())
@@ -68,14 +87,22 @@ func TestClosedServerRefusesWork(t *testing.T) {
 		t.Fatal("Done is not closed after Close")
 	}
 
-	serverEnd, workerEnd, err := forksafe.WorkerPair()
-	if err != nil {
-		t.Fatalf("WorkerPair: %v", err)
-	}
-	defer forksafe.Close(serverEnd)
-	defer forksafe.Close(workerEnd)
-	if _, err := s.AddWorker(serverEnd, os.Getpid(), WorkerHooks{}); !errors.Is(err, unix.ESHUTDOWN) {
+	reg, own, lifeline := spawnedRegistration(t)
+	defer unix.Close(own)
+	defer unix.Close(lifeline)
+	if _, err := s.AddWorker(reg, os.Getpid(), WorkerHooks{}); !errors.Is(err, unix.ESHUTDOWN) {
 		t.Errorf("AddWorker after Close: %v, want ESHUTDOWN", err)
+	}
+	// Refused, the registration is closed all the same (the server owns it once given):
+	// the process's end of its pair reads end of file, its lifeline has no reader.
+	if fd, _, ok, err := forksafe.RecvConn(own); ok || err != nil {
+		if ok {
+			unix.Close(fd)
+		}
+		t.Errorf("the refused worker's pair: ok=%v err=%v, want end of file (ServerEnd and WorkerEnd closed)", ok, err)
+	}
+	if _, err := unix.Write(lifeline, []byte("x")); !errors.Is(err, unix.EPIPE) {
+		t.Errorf("writing the refused worker's lifeline: %v, want EPIPE (Lifeline closed)", err)
 	}
 	if s.Listeners(func([]int) { t.Error("Listeners ran its function after Close") }) {
 		t.Error("Listeners returned true after Close")
