@@ -427,7 +427,7 @@ static void conn_readable(WorkerConn *c)
 	int fd, port;
 	char ip[SS_IP_MAX];
 
-	int got = ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead);
+	int got = ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (got < 0 && errno == EPROTO) {
@@ -471,7 +471,7 @@ static int take_sent_ahead(WorkerConn *c)
 	int fd, port;
 	char ip[SS_IP_MAX];
 	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
-	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead) != 1)
+	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
 		return 0;
 	c->taken++;
 	c->taken_in_a_row++;

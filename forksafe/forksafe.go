@@ -11,6 +11,7 @@ package forksafe
 import "C"
 
 import (
+	"errors"
 	"net/netip"
 	"syscall"
 	"unsafe"
@@ -149,14 +150,18 @@ func SendConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error 
 const AheadMax = C.SS_AHEAD_MAX
 
 // TakeBack takes back one connection that a dead worker had not read, through the server's
-// copy of its end (registered, like every server descriptor). ok is false when none is left.
-func TakeBack(workerEnd int) (connFD int, peer netip.AddrPort, ok bool) {
+// copy of its end (registered, like every server descriptor). ok is false when none is
+// taken; err is then EMFILE or ENFILE if one is left that the process has no room for.
+func TakeBack(workerEnd int) (connFD int, peer netip.AddrPort, ok bool, err error) {
 	var cfd, port C.int
 	var ip [C.SS_IP_MAX]C.char
-	if C.ss_server_take_back(C.int(workerEnd), &cfd, &ip[0], &port) != 1 {
-		return -1, netip.AddrPort{}, false
+	if rc, err := C.ss_server_take_back(C.int(workerEnd), &cfd, &ip[0], &port); rc != 1 {
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			return -1, netip.AddrPort{}, false, err
+		}
+		return -1, netip.AddrPort{}, false, nil
 	}
-	return int(cfd), parsePeer(&ip, port), true
+	return int(cfd), parsePeer(&ip, port), true, nil
 }
 
 // parsePeer is the peer address a CONN message carried (the server wrote it: it parses).

@@ -59,10 +59,10 @@ int ss_worker_unread(int own_fd)
 	return bytes / (int)sizeof(struct ss_conn_msg);
 }
 
-int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead)
+int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead, int flags)
 {
 	struct ss_conn_msg msg;
-	ssize_t n = ss_recv_fd(fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
+	ssize_t n = ss_recv_fd(fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT | flags);
 	if (n <= 0)
 		return (int)n;
 	if (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
@@ -82,11 +82,20 @@ int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends
 int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *port)
 {
 	int sends_ahead;
-	/* Under the lock, as every server descriptor is made: a fork must not copy it unregistered. */
+	/* Under the lock, as every server descriptor is made: a fork must not copy it unregistered.
+	 * Peeked first, as a registration is: out of descriptors, the connection stays in the pair
+	 * (EMFILE or ENFILE) for the server to take once it has room, instead of being lost. */
 	ss_lock();
-	int got = ss_recv_conn(worker_end, conn_fd, ip, port, &sends_ahead);
+	int got = ss_recv_conn(worker_end, conn_fd, ip, port, &sends_ahead, MSG_PEEK);
+	int saved = errno;
+	if (got == 1 || (got < 0 && saved == EPROTO)) {
+		char ignored[sizeof(struct ss_conn_msg)];
+		ssize_t consumed;
+		do
+			consumed = recv(worker_end, ignored, sizeof(ignored), MSG_DONTWAIT);
+		while (consumed < 0 && errno == EINTR);
+	}
 	if (got != 1) {
-		int saved = errno;
 		ss_unlock();
 		errno = saved;
 		return got;

@@ -80,8 +80,9 @@ int ss_worker_ready(int own_fd, uint32_t waiting, uint64_t taken);
 int ss_worker_unread(int own_fd);
 /* Receives one connection without waiting (the server takes back a dead worker's with it,
  * too). Returns 1 with a connection and *sends_ahead set if the server may send connections
- * before they are asked for; 0 at end of file (server gone), -1 with errno (EAGAIN: none). */
-int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead);
+ * before they are asked for; 0 at end of file (server gone), -1 with errno (EAGAIN: none).
+ * flags: 0, or MSG_PEEK. */
+int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead, int flags);
 
 /* Server side. */
 /* Receives one registration into fds (server's end, copy of the worker's end, lifeline; all
@@ -90,7 +91,8 @@ int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends
  * (dropped). */
 int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid);
 /* Takes back one connection a dead worker had not read, through the server's copy of its end
- * (registered, as ss_recv_conn returns otherwise). */
+ * (registered, as ss_recv_conn returns otherwise). Returns 1, or 0 or -1 when none is left,
+ * with errno EMFILE or ENFILE if one is left that this process has no descriptor for. */
 int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *port);
 int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port, int sends_ahead);
 /* Reads every READY waiting on a worker's pair, with as few system calls as it can, and keeps

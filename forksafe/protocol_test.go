@@ -382,7 +382,7 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 	r.closeWorker() // it died with three unread
 
 	for i, p := range peers {
-		fd, peer, ok := forksafe.TakeBack(r.reg.WorkerEnd)
+		fd, peer, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd)
 		if !ok {
 			t.Fatalf("TakeBack %d: nothing, want the connection from %s", i, p)
 		}
@@ -403,7 +403,7 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 		must(t, forksafe.Close(fd))
 		assertNoCopyOfWriteEnd(t, reads[i], writes[i])
 	}
-	if fd, _, ok := forksafe.TakeBack(r.reg.WorkerEnd); ok {
+	if fd, _, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd); ok {
 		forksafe.Close(fd)
 		t.Fatal("TakeBack after the last: got one more, want none")
 	}

@@ -142,7 +142,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 			_, w := pipe(t)
 			defer unix.Close(w)
 			must(t, forksafe.SendConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-			conn, _, ok := forksafe.TakeBack(r.reg.WorkerEnd)
+			conn, _, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd)
 			if !ok {
 				t.Fatal("TakeBack: nothing taken back")
 			}

@@ -46,7 +46,7 @@ func WorkerUnread(ownFD int) (int, error) {
 func RecvConn(ownFD int) (connFD int, peer netip.AddrPort, ok bool, err error) {
 	var cfd, port, sendsAhead C.int
 	var ip [C.SS_IP_MAX]C.char
-	got, err := C.ss_recv_conn(C.int(ownFD), &cfd, &ip[0], &port, &sendsAhead)
+	got, err := C.ss_recv_conn(C.int(ownFD), &cfd, &ip[0], &port, &sendsAhead, 0)
 	switch {
 	case got < 0:
 		return -1, netip.AddrPort{}, false, err

@@ -39,6 +39,9 @@ type dispatcher struct {
 	// them (they wait in the registration pair meanwhile).
 	registrations      acceptBackoff
 	registrationPaused bool
+	// unreclaimed holds the server's copies of dead workers' ends that still hold
+	// connections, left there while the process was out of descriptors.
+	unreclaimed []int
 }
 
 func newDispatcher(s *Server) (*dispatcher, error) {
@@ -107,6 +110,9 @@ func (d *dispatcher) run() {
 			d.acceptRegistrations()
 		}
 		d.expireHeld(now)
+		if len(d.unreclaimed) > 0 {
+			d.retryTakeBacks()
+		}
 		d.dispatch()
 	}
 }
@@ -118,8 +124,15 @@ func (d *dispatcher) waitMillis(now time.Time) int {
 	if d.registrationPaused {
 		wait = sooner(wait, d.registrations.waitMillis(now))
 	}
+	if len(d.unreclaimed) > 0 {
+		wait = sooner(wait, retryTakeBackMillis)
+	}
 	return d.heldWaitMillis(now, wait)
 }
+
+// retryTakeBackMillis is how often the server tries again to take back connections a dead
+// worker left while the process was out of descriptors.
+const retryTakeBackMillis = 100
 
 // sooner is the epoll_wait timeout wait (-1 for none) lowered to ms, if ms comes first.
 func sooner(wait, ms int) int {
@@ -336,6 +349,8 @@ func (d *dispatcher) shutdown() {
 	}
 	d.queue = nil
 	d.closeHeld()
+	closeAll(d.unreclaimed)
+	d.unreclaimed = nil
 	for _, w := range d.workers {
 		d.retire(w) // no hooks: a pool learns of this from Server.Done
 	}

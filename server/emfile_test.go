@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,4 +263,45 @@ func registrationMessage(t *testing.T) (msg []byte, fds []int, own, lifeline int
 		t.Fatalf("REGISTER carried %d descriptors, want 3", len(fds))
 	}
 	return buf[:n], fds, own, lifeline
+}
+
+// A worker dies with a connection unread while the server is out of descriptors: the
+// connection stays in the dead worker's pair (reported, TAKEBACK EMFILE) and reaches another
+// worker once descriptors are free; nothing is lost.
+func TestTakeBackOutOfDescriptorsWaitsAndRecovers(t *testing.T) {
+	s, rec := listen(t, loopback())
+	dying, other := registerWorker(t, s), registerWorker(t, s)
+	dying.ready()
+	waitCounts(t, s, counts{Workers: 2, Ready: 1})
+	client := dial(t, "127.0.0.1", s.Port())
+	defer client.Close()
+	dying.waitUnread(1)
+	other.ready()
+	waitCounts(t, s, counts{Workers: 2, Ready: 1, Accepted: 1, Dispatched: 1})
+
+	// The dying worker's descriptors go to a child process, so that its death frees none of
+	// this process's descriptors.
+	pairEnd, lifeline := os.NewFile(uintptr(dying.fd), "pair"), os.NewFile(uintptr(dying.lifeline), "lifeline")
+	holder := exec.Command("sleep", "60")
+	holder.ExtraFiles = []*os.File{pairEnd, lifeline}
+	must(t, holder.Start())
+	dying.closed = true
+	pairEnd.Close()
+	lifeline.Close()
+
+	restore := exhaustDescriptors(t)
+	holder.Process.Kill()
+	// (The server may take it back before restore: closing the dead worker's other two
+	// descriptors made room.)
+	rep := rec.Next(t, eventTimeout)
+	restore()
+	holder.Wait()
+
+	if want := []string{"SOCKETSERVER", "TAKEBACK", "EMFILE"}; !slices.Equal(rep.Code, want) {
+		t.Errorf("report %q %q, want code %q", rep.Msg, rep.Code, want)
+	}
+	conn, peer := other.recvConn()
+	defer conn.Close()
+	assertHandedOver(t, client, conn, peer)
+	waitCounts(t, s, counts{Workers: 1, Accepted: 1, Dispatched: 1})
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 
@@ -110,23 +111,52 @@ func (d *dispatcher) retire(w *worker) {
 }
 
 // lost drops a worker whose lifeline closed, or whose pair failed: it died. What it had not
-// taken from its pair is taken back and goes to other workers first, in order.
+// taken from its pair is taken back and goes to other workers first, in order. If the
+// process is out of descriptors, the rest stay in the pair, and the server keeps its copy
+// of the worker's end to take them once it has room (see retryTakeBacks).
 func (d *dispatcher) lost(w *worker) {
 	if w.gone {
 		return
 	}
+	n, short := d.takeBack(w.WorkerEnd)
+	w.served.Add(^uint64(n - 1))
+	if short {
+		d.unreclaimed = append(d.unreclaimed, w.WorkerEnd)
+		w.WorkerEnd = -1
+		d.s.report(fmt.Sprintf("socketserver port %d: out of descriptors while taking back a dead worker's connections: they wait until descriptors are free", d.s.port),
+			[]string{"SOCKETSERVER", "TAKEBACK", "EMFILE"})
+	}
+	d.removeWorker(w)
+}
+
+// takeBack requeues, first and in order, the connections left unread in a dead worker's
+// pair; short means some are left, for want of descriptors.
+func (d *dispatcher) takeBack(workerEnd int) (n int, short bool) {
 	var unread []acceptedConn
 	for {
-		fd, peer, ok := forksafe.TakeBack(w.WorkerEnd)
+		fd, peer, ok, err := forksafe.TakeBack(workerEnd)
 		if !ok {
+			short = err != nil
 			break
 		}
 		unread = append(unread, acceptedConn{fd: fd, peer: peer})
-		w.served.Add(^uint64(0))
 		d.s.stats.dispatched.Add(^uint64(0)) // counted again when it is sent to another
 	}
 	d.requeue(unread...)
-	d.removeWorker(w)
+	return len(unread), short
+}
+
+// retryTakeBacks takes what dead workers left while the process was out of descriptors.
+func (d *dispatcher) retryTakeBacks() {
+	kept := d.unreclaimed[:0]
+	for _, end := range d.unreclaimed {
+		if _, short := d.takeBack(end); short {
+			kept = append(kept, end)
+			continue
+		}
+		forksafe.Close(end)
+	}
+	d.unreclaimed = kept
 }
 
 func (d *dispatcher) removeWorker(w *worker) {
