@@ -8,7 +8,6 @@ import "C"
 
 import "net/netip"
 
-
 // The worker side of the protocol, for Go programs and tests that act as a worker. The
 // library's own workers run the same C functions from worker.c, never this Go.
 

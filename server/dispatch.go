@@ -19,13 +19,13 @@ type acceptedConn struct {
 
 // dispatcher is owned by the one goroutine that runs it; Server.stats mirrors its counters.
 type dispatcher struct {
-	s       *Server
+	s         *Server
 	workers   map[int]*worker // by the server's end of the worker's pair
 	lifelines map[int]*worker // by the read end of the worker's lifeline
-	readyQ  []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
-	ready   int             // live entries in readyQ
-	blocked int             // of those, the ones of workers whose pair is full (see block)
-	ahead   int             // connections sent to workers ahead of their READY (-queue n)
+	readyQ    []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
+	ready     int             // live entries in readyQ
+	blocked   int             // of those, the ones of workers whose pair is full (see block)
+	ahead     int             // connections sent to workers ahead of their READY (-queue n)
 	// aheadable lists workers that may be sent a connection ahead: busy (no READY waiting)
 	// and fewer than aheadPerWorker sent ahead. Entries are checked when taken.
 	aheadable []*worker

@@ -55,13 +55,13 @@ func (s *Server) Retire(w *Worker) {
 type worker struct {
 	forksafe.Registration
 	pid      int
-	ready    int  // calls of its waiting that no connection sent answers
-	ahead    int  // connections sent beyond its waiting calls, at most aheadPerWorker
+	ready    int // calls of its waiting that no connection sent answers
+	ahead    int // connections sent beyond its waiting calls, at most aheadPerWorker
 	gone     bool
 	blocked  bool // its pair is full: passed over until EPOLLOUT says it has room again
 	spawned  bool // added by AddWorker (a pool's): never sent a connection ahead
 	sawReady bool
-	offered  bool // listed in the dispatcher's aheadable
+	offered  bool          // listed in the dispatcher's aheadable
 	sent     uint64        // connections sent to it
 	served   atomic.Uint64 // the same, read by other goroutines
 	hooks    WorkerHooks
