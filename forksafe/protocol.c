@@ -79,6 +79,20 @@ int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends
 	return 1;
 }
 
+/* Consumes a message that was peeked, without a control buffer: the copies of the descriptors
+ * it carries are released by the kernel, never installed (the peek installed ours). */
+static void discard_peeked(int fd, size_t len)
+{
+	union {
+		struct ss_conn_msg conn;
+		struct ss_register_msg reg;
+	} ignored;
+	ssize_t consumed;
+	do
+		consumed = recv(fd, &ignored, len, MSG_DONTWAIT);
+	while (consumed < 0 && errno == EINTR);
+}
+
 int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *port)
 {
 	int sends_ahead;
@@ -88,13 +102,8 @@ int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *p
 	ss_lock();
 	int got = ss_recv_conn(worker_end, conn_fd, ip, port, &sends_ahead, MSG_PEEK);
 	int saved = errno;
-	if (got == 1 || (got < 0 && saved == EPROTO)) {
-		char ignored[sizeof(struct ss_conn_msg)];
-		ssize_t consumed;
-		do
-			consumed = recv(worker_end, ignored, sizeof(ignored), MSG_DONTWAIT);
-		while (consumed < 0 && errno == EINTR);
-	}
+	if (got == 1 || (got < 0 && saved == EPROTO))
+		discard_peeked(worker_end, sizeof(struct ss_conn_msg));
 	if (got != 1) {
 		ss_unlock();
 		errno = saved;
@@ -113,15 +122,8 @@ int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid)
 	ss_lock();
 	ssize_t n = ss_recv_fds(registration_fd, &msg, sizeof(msg), fds, 3, MSG_DONTWAIT | MSG_PEEK);
 	int saved = errno;
-	if (n > 0 || (n < 0 && saved == EPROTO)) {
-		/* Consume it, without a control buffer: the copies of the descriptors it would carry
-		 * are released by the kernel, never installed. */
-		struct ss_register_msg ignored;
-		ssize_t consumed;
-		do
-			consumed = recv(registration_fd, &ignored, sizeof(ignored), MSG_DONTWAIT);
-		while (consumed < 0 && errno == EINTR);
-	}
+	if (n > 0 || (n < 0 && saved == EPROTO))
+		discard_peeked(registration_fd, sizeof(struct ss_register_msg));
 	if (n > 0 && (n != (ssize_t)sizeof(msg) || msg.version != SS_PROTOCOL_VERSION ||
 	              msg.type != SS_MSG_REGISTER || fds[0] < 0)) {
 		for (int i = 0; i < 3; i++) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,8 +24,8 @@ type dispatcher struct {
 	readyQ    []*worker       // one entry per ready slot, oldest first (FIFO: see the man page)
 	ready     int             // live entries in readyQ
 	blocked   int             // of those, the ones of workers whose pair is full (see block)
-	ahead     int             // connections sent to workers ahead of their READY (-queue n)
-	// aheadable lists workers that may be sent a connection ahead: busy (no READY waiting)
+	ahead     int             // connections sent to workers beyond their waiting calls (-queue n)
+	// aheadable lists workers that may be sent a connection ahead: busy (no call waiting)
 	// and fewer than aheadPerWorker sent ahead. Entries are checked when taken.
 	aheadable []*worker
 	queue     []acceptedConn // accepted, waiting for a ready worker
@@ -278,8 +277,9 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 	return acceptedConn{}, false
 }
 
-// handOver gives a connection to the oldest ready worker. A worker whose pair is full keeps its request and is passed
-// over until it has read some (see block); one whose pair failed has died. Either way the
+// handOver gives a connection to the oldest ready worker. A worker whose pair is full keeps
+// its request and is passed over until it has read some (see block); one whose pair failed
+// has died. Either way the
 // connection goes to the next ready worker, or waits at the head of the queue. It is never
 // dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
@@ -291,10 +291,9 @@ func (d *dispatcher) handOver(c acceptedConn) {
 			continue
 		}
 		if err != nil {
-			// It died: what it had not taken goes back first, older than c, then c.
-			before := len(d.queue)
+			// It died: c waits at the head, behind what w had not taken (older than c).
+			d.requeue(c)
 			d.lost(w)
-			d.queue = slices.Insert(d.queue, len(d.queue)-before, c)
 			return
 		}
 		d.sent(w, c)

@@ -119,7 +119,7 @@ func (d *dispatcher) lost(w *worker) {
 		return
 	}
 	n, short := d.takeBack(w.WorkerEnd)
-	w.served.Add(^uint64(n - 1))
+	w.served.Add(-uint64(n)) // it never had those
 	if short {
 		d.unreclaimed = append(d.unreclaimed, w.WorkerEnd)
 		w.WorkerEnd = -1
@@ -167,9 +167,7 @@ func (d *dispatcher) removeWorker(w *worker) {
 	delete(d.lifelines, w.Lifeline)
 	w.gone = true
 	d.setReady(w, 0)
-	if w.blocked {
-		w.blocked = false
-	}
+	w.blocked = false
 	d.setAhead(w, 0)
 	d.s.stats.workers.Store(int64(len(d.workers)))
 }
