@@ -10,21 +10,22 @@ import (
 	"socketserver/forksafe"
 )
 
-// In the style of x/sys/unix's TestPassFD: a descriptor sent with ss_send_fd (SendConn)
-// and received with ss_recv_fd (RecvConn) is the same open file, not a copy of it.
+// In the style of x/sys/unix's TestPassFD: a descriptor sent with ss_send_fd (PassConn)
+// and received with ss_recv_fd (RecvConn) is the same open file, not a copy of it; and
+// PassConn closed the sender's copy.
 func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 	server, worker := seqpacketPair(t)
 	r, w := pipe(t)
 
-	if err := forksafe.SendConn(server, w, netip.MustParseAddrPort("127.0.0.1:1"), false); err != nil {
-		t.Fatalf("SendConn: %v", err)
+	if err := forksafe.PassConn(server, w, netip.MustParseAddrPort("127.0.0.1:1"), false); err != nil {
+		t.Fatalf("PassConn: %v", err)
+	}
+	if _, err := unix.FcntlInt(uintptr(w), unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
+		t.Fatalf("after PassConn the sender's descriptor %d is still open (F_GETFD: %v)", w, err)
 	}
 	received, _, ok, err := forksafe.RecvConn(worker)
 	if err != nil || !ok {
 		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
-	}
-	if received == w {
-		t.Fatalf("received descriptor %d is the sender's own number: nothing was passed", received)
 	}
 	want := "written through the received descriptor"
 	if _, err := unix.Write(received, []byte(want)); err != nil {
@@ -35,8 +36,7 @@ func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 	if err != nil || string(got[:n]) != want {
 		t.Fatalf("read through the original pipe: %q, %v; want %q", got[:max(n, 0)], err, want)
 	}
-	unix.Close(received)
-	assertNoCopyOfWriteEnd(t, r, w)
+	assertNoCopyOfWriteEnd(t, r, received)
 }
 
 // The three descriptors of a registration (ss_send_fds with 3, ss_recv_fds with 3) arrive

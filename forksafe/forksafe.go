@@ -33,13 +33,11 @@ func Socket(domain, typ, proto int) (int, error) {
 // Accept accepts one connection (close-on-exec, not kept by a forked child) and returns
 // its peer address.
 func Accept(listenFD int) (int, netip.AddrPort, error) {
-	var storage C.struct_sockaddr_storage
-	var length C.socklen_t
-	fd, err := C.ss_accept(C.int(listenFD), &storage, &length)
-	if fd < 0 {
+	accepted, err := C.ss_accept(C.int(listenFD))
+	if accepted.fd < 0 {
 		return -1, netip.AddrPort{}, err
 	}
-	return int(fd), sockaddrToAddrPort(unsafe.Pointer(&storage)), nil
+	return int(accepted.fd), sockaddrToAddrPort(unsafe.Pointer(&accepted.peer)), nil
 }
 
 // Epoll creates an epoll instance that a forked child will not keep.
@@ -129,18 +127,19 @@ func Lifeline() (readEnd, writeEnd int, err error) {
 	return int(fds[0]), int(fds[1]), nil
 }
 
-// SendConn hands one accepted connection and its peer address to a worker; sendsAhead says
-// that this server may send connections ahead of READY (see protocol.h).
-func SendConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error {
-	// The address, NUL-terminated, in Go memory (no pointers in it, so C may read it for
-	// the call): no C allocation per connection.
-	var ip [C.SS_IP_MAX]byte
-	copy(ip[:len(ip)-1], peer.Addr().Unmap().AppendTo(ip[:0]))
+// PassConn hands one accepted connection and its peer address to a worker, then closes this
+// process's copy; sendsAhead says that this server may send connections ahead of READY (see
+// protocol.h). On failure the connection is still the caller's.
+func PassConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error {
+	var cpeer C.struct_ss_peer
+	ip := (*[C.SS_IP_MAX]byte)(unsafe.Pointer(&cpeer.ip[0]))
+	peer.Addr().Unmap().AppendTo(ip[:0:len(ip)-1])
+	cpeer.port = C.int(peer.Port())
 	ahead := C.int(0)
 	if sendsAhead {
 		ahead = 1
 	}
-	if rc, err := C.ss_server_send_conn(C.int(workerFD), C.int(connFD), (*C.char)(unsafe.Pointer(&ip[0])), C.int(peer.Port()), ahead); rc != 0 {
+	if rc, err := C.ss_server_pass_conn(C.int(workerFD), C.int(connFD), cpeer, ahead); rc != 0 {
 		return err
 	}
 	return nil
@@ -180,11 +179,8 @@ type WorkerState struct {
 // state is the newest. ok is false when the pair reads end-of-file or something malformed
 // (err says which).
 func ReadWorker(workerFD int) (state WorkerState, got, ok bool, err error) {
-	var n C.int
-	var waiting C.uint32_t
-	var taken C.uint64_t
-	rc, err := C.ss_server_read_worker(C.int(workerFD), &n, &waiting, &taken)
-	return WorkerState{Waiting: uint32(waiting), Taken: uint64(taken)}, n > 0, rc == 1, err
+	read, err := C.ss_server_read_worker(C.int(workerFD))
+	return WorkerState{Waiting: uint32(read.waiting), Taken: uint64(read.taken)}, read.messages > 0, read.rc == 1, err
 }
 
 // Publish makes a port's registration pair findable by workers, forked or not.

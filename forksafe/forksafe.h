@@ -31,7 +31,13 @@ void ss_unlock(void);
 
 /* Server-only descriptors: created and registered atomically, closed in a forked child. */
 int ss_socket(int domain, int type, int protocol);
-int ss_accept(int listenfd, struct sockaddr_storage *addr, socklen_t *addrlen);
+/* An accepted connection and its peer, returned by value (so that Go passes no pointer and
+ * allocates nothing per connection); fd is -1 with errno set if none was accepted. */
+struct ss_accepted {
+	int fd;
+	struct sockaddr_storage peer;
+};
+struct ss_accepted ss_accept(int listenfd);
 int ss_epoll(void);
 int ss_eventfd(void);
 /* SOCK_SEQPACKET pair. sv[0] is registered; sv[1] too if register_both (a pair whose other

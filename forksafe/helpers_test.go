@@ -98,15 +98,14 @@ func recvRaw(t *testing.T, fd int) []byte {
 	return buf[:n]
 }
 
-// capturedConnMsg is a genuine CONN message, as forksafe.SendConn writes it, so tests can
+// capturedConnMsg is a genuine CONN message, as forksafe.PassConn writes it, so tests can
 // send variations of it without restating the C struct's layout.
 func capturedConnMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
 	_, w := pipe(t)
-	defer unix.Close(w)
-	if err := forksafe.SendConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242"), false); err != nil {
-		t.Fatalf("SendConn: %v", err)
+	if err := forksafe.PassConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242"), false); err != nil {
+		t.Fatalf("PassConn: %v", err)
 	}
 	return recvRaw(t, b)
 }

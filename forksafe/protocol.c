@@ -148,7 +148,7 @@ int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid)
 
 #define READ_BATCH 16
 
-int ss_server_read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t *taken)
+static int read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t *taken)
 {
 	struct ss_ready_msg msgs[READ_BATCH];
 	struct iovec iov[READ_BATCH];
@@ -183,12 +183,22 @@ int ss_server_read_worker(int worker_fd, int *messages, uint32_t *waiting, uint6
 	}
 }
 
-int ss_server_send_conn(int worker_fd, int conn_fd, const char *ip, int port, int sends_ahead)
+struct ss_worker_state ss_server_read_worker(int worker_fd)
+{
+	struct ss_worker_state state = {0};
+	state.rc = read_worker(worker_fd, &state.messages, &state.waiting, &state.taken);
+	return state;
+}
+
+int ss_server_pass_conn(int worker_fd, int conn_fd, struct ss_peer peer, int sends_ahead)
 {
 	struct ss_conn_msg msg = {.version = SS_PROTOCOL_VERSION,
 	                          .type = sends_ahead ? SS_MSG_CONN_AHEAD : SS_MSG_CONN,
-	                          .port = (uint16_t)port};
-	strncpy(msg.ip, ip, SS_IP_MAX - 1);
-	ssize_t n = ss_send_fd(worker_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT);
-	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+	                          .port = (uint16_t)peer.port};
+	memcpy(msg.ip, peer.ip, SS_IP_MAX);
+	msg.ip[SS_IP_MAX - 1] = '\0';
+	if (ss_send_fd(worker_fd, &msg, sizeof(msg), conn_fd, MSG_DONTWAIT) != (ssize_t)sizeof(msg))
+		return -1;
+	ss_close(conn_fd);
+	return 0;
 }

@@ -78,13 +78,16 @@ func (r *registered) closeServerEnd(t *testing.T) {
 	r.reg.ServerEnd = -1
 }
 
-// sendConn sends a pipe's write end as a connection with the given peer; it returns the
-// read end, to see whether a copy of it survives.
+// sendConn passes a pipe's write end as a connection with the given peer (PassConn closes
+// it); it returns the read end, and a copy of the write end that the test keeps, to see
+// where the one passed went and whether a copy of it survives.
 func sendConn(t *testing.T, serverEnd int, peer string) (r, w int) {
 	t.Helper()
-	r, w = pipe(t)
-	if err := forksafe.SendConn(serverEnd, w, netip.MustParseAddrPort(peer), false); err != nil {
-		t.Fatalf("SendConn: %v", err)
+	r, passed := pipe(t)
+	w, err := unix.FcntlInt(uintptr(passed), unix.F_DUPFD_CLOEXEC, 0)
+	must(t, err)
+	if err := forksafe.PassConn(serverEnd, passed, netip.MustParseAddrPort(peer), false); err != nil {
+		t.Fatalf("PassConn: %v", err)
 	}
 	return r, w
 }

@@ -84,11 +84,13 @@ int ss_socket(int domain, int type, int protocol)
 	return ss_finish_create(socket(domain, type | SOCK_CLOEXEC, protocol));
 }
 
-int ss_accept(int listenfd, struct sockaddr_storage *addr, socklen_t *addrlen)
+struct ss_accepted ss_accept(int listenfd)
 {
-	*addrlen = sizeof(*addr);
+	struct ss_accepted a;
+	socklen_t length = sizeof(a.peer);
 	ss_lock();
-	return ss_finish_create(accept4(listenfd, (struct sockaddr *)addr, addrlen, SOCK_CLOEXEC));
+	a.fd = ss_finish_create(accept4(listenfd, (struct sockaddr *)&a.peer, &length, SOCK_CLOEXEC));
+	return a;
 }
 
 int ss_epoll(void)

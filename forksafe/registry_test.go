@@ -131,8 +131,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 		{"RecvConn", false, func(t *testing.T) int {
 			r := registeredWorker(t)
 			_, w := pipe(t)
-			defer unix.Close(w)
-			must(t, forksafe.SendConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			must(t, forksafe.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
 			conn, _, _, err := forksafe.RecvConn(r.own)
 			must(t, err)
 			return conn
@@ -140,8 +139,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 		{"TakeBack", true, func(t *testing.T) int {
 			r := registeredWorker(t)
 			_, w := pipe(t)
-			defer unix.Close(w)
-			must(t, forksafe.SendConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			must(t, forksafe.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
 			conn, _, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd)
 			if !ok {
 				t.Fatal("TakeBack: nothing taken back")

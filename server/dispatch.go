@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,6 +72,7 @@ func (d *dispatcher) watch(fd int, events uint32) error {
 func (d *dispatcher) run() {
 	defer close(d.s.done)
 	events := make([]unix.EpollEvent, 64)
+	lastYield := time.Now()
 	for {
 		n, err := unix.EpollWait(d.s.epoll, events, d.waitMillis(time.Now()))
 		if err != nil && !errors.Is(err, unix.EINTR) {
@@ -113,8 +115,19 @@ func (d *dispatcher) run() {
 			d.retryTakeBacks()
 		}
 		d.dispatch()
+		if now.Sub(lastYield) >= yieldEvery {
+			runtime.Gosched()
+			lastYield = now
+		}
 	}
 }
+
+// yieldEvery is how long the dispatch goroutine runs before it yields. It never blocks in
+// Go (only in system calls), so Go's scheduler would otherwise count it as running without
+// a break: after 10 ms (forcePreemptNS) sysmon takes its P away in the middle of whichever
+// system call or C call it is in, and then polls at its shortest interval again; under load
+// that cost more context switches than the connections did.
+const yieldEvery = 5 * time.Millisecond
 
 // waitMillis is the epoll_wait timeout: until an accept pause or a held connection's
 // deadline ends, or forever (-1).
@@ -214,9 +227,7 @@ func (d *dispatcher) readWorker(w *worker, events uint32) {
 func (d *dispatcher) dispatch() {
 	for {
 		for len(d.queue) > 0 && d.sendable() > 0 {
-			c := d.queue[0]
-			d.queue = d.queue[1:]
-			d.handOver(c)
+			d.handOver(d.popQueue())
 		}
 		d.sendAhead()
 		if !d.roomToAccept() || !d.roomToHold(time.Now()) {
@@ -284,7 +295,7 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 // dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		err := forksafe.SendConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
+		err := forksafe.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
 			d.unpop(w)
 			d.block(w)
@@ -296,7 +307,7 @@ func (d *dispatcher) handOver(c acceptedConn) {
 			d.lost(w)
 			return
 		}
-		d.sent(w, c)
+		d.sent(w)
 		return
 	}
 	d.requeue(c)
@@ -312,9 +323,8 @@ func (d *dispatcher) sendAhead() {
 		if w == nil {
 			return
 		}
-		c := d.queue[0]
-		d.queue = d.queue[1:]
-		err := forksafe.SendConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
+		c := d.popQueue()
+		err := forksafe.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		switch {
 		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS):
 			d.requeue(c)
@@ -324,10 +334,22 @@ func (d *dispatcher) sendAhead() {
 			d.lost(w)
 		default:
 			d.setAhead(w, w.ahead+1)
-			d.sent(w, c)
+			d.sent(w)
 			d.offerAhead(w)
 		}
 	}
+}
+
+// popQueue takes the oldest queued connection. Emptied, the queue keeps its place in its
+// array, so that the next connection queued reuses it: no allocation per connection.
+func (d *dispatcher) popQueue() acceptedConn {
+	c := d.queue[0]
+	if len(d.queue) == 1 {
+		d.queue = d.queue[:0]
+	} else {
+		d.queue = d.queue[1:]
+	}
+	return c
 }
 
 // requeue puts connections back at the head of the queue, in order.

@@ -291,11 +291,9 @@ func (d *dispatcher) unblock(w *worker) {
 	unix.EpollCtl(d.s.epoll, unix.EPOLL_CTL_MOD, w.ServerEnd, &unix.EpollEvent{Events: workerEvents, Fd: int32(w.ServerEnd)})
 }
 
-// sent records a connection sent to w: the server's copy is closed at once (if w dies, the
-// connection is taken back from its pair, see lost), and w is retired when that was its
-// last one.
-func (d *dispatcher) sent(w *worker, c acceptedConn) {
-	forksafe.Close(c.fd)
+// sent records a connection passed to w (whose copy PassConn closed: if w dies, the
+// connection is taken back from its pair, see lost); w is retired when that was its last.
+func (d *dispatcher) sent(w *worker) {
 	w.sent++
 	w.served.Add(1)
 	d.s.stats.dispatched.Add(1)
