@@ -13,12 +13,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../forksafe/forksafe.h"
@@ -488,6 +490,37 @@ static int take_sent_ahead(WorkerConn *c)
 	return 1;
 }
 
+/*
+ * Right after a `client` call asked (and nothing else waits), the server usually answers
+ * within microseconds: it had a connection waiting in the listen queue. Waiting for that
+ * answer in the kernel, briefly, costs one sleep; waiting in Tcl's event loop costs a trip
+ * through its notifier (in Tcl 8.6 another thread: several context switches and system calls
+ * on every connection). If the answer comes in time, the handler is called from Tcl's event
+ * queue, as for a connection sent ahead; if not, the file handler takes it when it comes.
+ */
+#define ANSWER_WAIT_NS 200000
+
+static void wait_briefly_for_answer(WorkerConn *c)
+{
+	int fd, port;
+	char ip[SS_IP_MAX];
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	struct timespec wait = {.tv_sec = 0, .tv_nsec = ANSWER_WAIT_NS};
+	if (c->outstanding != 1 || c->first != NULL || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	    ppoll(&pfd, 1, &wait, NULL) != 1 || ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
+		return;
+	c->outstanding--;
+	c->taken++;
+	c->taken_in_a_row++;
+	update_watching(c);
+	keep_unclaimed(c, fd, ip, port);
+	c->reserved++;
+	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
+	ev->header.proc = taken_event;
+	ev->c = c;
+	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+}
+
 static void pair_event(ClientData data, int mask)
 {
 	WorkerConn *c = data;
@@ -576,6 +609,8 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
 		server_gone(c);
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
+	} else {
+		wait_briefly_for_answer(c);
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));
