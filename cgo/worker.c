@@ -59,6 +59,9 @@ typedef struct WorkerConn {
 	int ready_unsent;
 	int taken_in_a_row; /* connections taken by `client` itself since the notifier's last */
 	int sends_ahead;    /* the server said it may send connections before they are asked for */
+	int handlers_running; /* handlers of this registration being called (they may nest) */
+	int asked_in_handler; /* a `client` call in a running handler sent a READY */
+	int discarded;        /* forgotten, freed once nothing holds it (Tcl_Preserve) */
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -202,7 +205,8 @@ static void discard_conn(WorkerConn *c)
 		close(u->fd);
 		ckfree((char *)u);
 	}
-	ckfree((char *)c);
+	c->discarded = 1;
+	Tcl_EventuallyFree(c, TCL_DYNAMIC);
 }
 
 static void thread_exiting(ClientData data)
@@ -312,6 +316,8 @@ static void channel_closed(ClientData data)
 	exit_if_retired_and_idle(c);
 }
 
+static void wait_briefly_for_answer(WorkerConn *c);
+
 /* Calls the handler as {*}handler chan ipaddr port at global level, as Tcl's own accept
  * callback does; an error goes to bgerror and the worker carries on. As there (tclIOCmd.c,
  * AcceptCallbackProc), a handler that fails loses the channel: it is unregistered from the
@@ -337,15 +343,26 @@ static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, in
 	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewStringObj(Tcl_GetChannelName(chan), -1));
 	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewStringObj(ip, -1));
 	Tcl_ListObjAppendElement(NULL, cmd, Tcl_NewIntObj(port));
+	Tcl_Preserve(c);
+	c->handlers_running++;
 	int code = Tcl_EvalObjEx(interp, cmd, TCL_EVAL_GLOBAL);
+	c->handlers_running--;
 	if (code != TCL_OK) {
 		Tcl_AddErrorInfo(interp, "\n    (socketserver client handler)");
 		Tcl_BackgroundException(interp, code);
 		Tcl_UnregisterChannel(interp, chan);
 	}
 	Tcl_DecrRefCount(cmd);
+	/* Only this hold left: the handler closed its connection (or failed), and is done. */
+	int finished = !Tcl_IsChannelShared(chan);
 	Tcl_UnregisterChannel(NULL, chan);
 	free_request(req);
+	if (!c->discarded && c->handlers_running == 0 && c->asked_in_handler) {
+		c->asked_in_handler = 0;
+		if (finished)
+			wait_briefly_for_answer(c);
+	}
+	Tcl_Release(c);
 }
 
 /* Takes the oldest request whose interpreter still exists. */
@@ -491,12 +508,15 @@ static int take_sent_ahead(WorkerConn *c)
 }
 
 /*
- * Right after a `client` call asked (and nothing else waits), the server usually answers
- * within microseconds: it had a connection waiting in the listen queue. Waiting for that
- * answer in the kernel, briefly, costs one sleep; waiting in Tcl's event loop costs a trip
+ * A handler that asked for its next connection and has finished with its own (closed it)
+ * leaves the worker with nothing to do but wait for the server's answer, which usually comes
+ * within microseconds: the server had a connection waiting in the listen queue. Waiting for
+ * it in the kernel, briefly, costs one sleep; waiting in Tcl's event loop costs a trip
  * through its notifier (in Tcl 8.6 another thread: several context switches and system calls
  * on every connection). If the answer comes in time, the handler is called from Tcl's event
- * queue, as for a connection sent ahead; if not, the file handler takes it when it comes.
+ * queue, as for a connection sent ahead; if not, the file handler takes it when it comes. A
+ * handler whose connection lives on (handed to fileevents, another interpreter) is not made
+ * to wait: its worker has work to get back to.
  */
 #define ANSWER_WAIT_NS 200000
 
@@ -506,7 +526,7 @@ static void wait_briefly_for_answer(WorkerConn *c)
 	char ip[SS_IP_MAX];
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 	struct timespec wait = {.tv_sec = 0, .tv_nsec = ANSWER_WAIT_NS};
-	if (c->outstanding != 1 || c->first != NULL || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	if (c->outstanding != 1 || c->first == NULL || c->first != c->last || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
 	    ppoll(&pfd, 1, &wait, NULL) != 1 || ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
 		return;
 	c->outstanding--;
@@ -609,8 +629,8 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
 		server_gone(c);
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
-	} else {
-		wait_briefly_for_answer(c);
+	} else if (c->handlers_running > 0) {
+		c->asked_in_handler = 1; /* waited for once the handler is done (call_handler) */
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));
