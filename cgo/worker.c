@@ -61,7 +61,7 @@ typedef struct WorkerConn {
 	int sends_ahead;    /* the server said it may send connections before they are asked for */
 	int handlers_running; /* handlers of this registration being called (they may nest) */
 	int asked_in_handler; /* a `client` call in a running handler sent a READY */
-	int discarded;        /* forgotten, freed once nothing holds it (Tcl_Preserve) */
+	int discarded;        /* forgotten; freed once nothing holds it (Tcl_Preserve) */
 	int gone;        /* the server closed our pair */
 	Request *first, *last;
 	Unclaimed *unclaimed;
@@ -69,7 +69,7 @@ typedef struct WorkerConn {
 	/* A pool worker (started by exec, see ss_worker_from_environment) exits once the server
 	 * has closed its pair and every connection it was handed is closed. */
 	int pool;
-	int open_channels;
+	int open_channels; /* connections handed to handlers and not closed yet */
 } WorkerConn;
 
 /* Every registration in the process, for the fork handler; links edited under ss_lock. */
@@ -313,7 +313,9 @@ static void channel_closed(ClientData data)
 {
 	WorkerConn *c = data;
 	c->open_channels--;
-	exit_if_retired_and_idle(c);
+	if (!c->discarded)
+		exit_if_retired_and_idle(c);
+	Tcl_Release(c);
 }
 
 static void wait_briefly_for_answer(WorkerConn *c);
@@ -331,10 +333,9 @@ static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, in
 	if (flags >= 0 && (flags & O_NONBLOCK))
 		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	Tcl_Channel chan = Tcl_MakeTcpClientChannel(INT2PTR(fd));
-	if (c->pool) {
-		c->open_channels++;
-		Tcl_CreateCloseHandler(chan, channel_closed, c);
-	}
+	c->open_channels++;
+	Tcl_Preserve(c); /* released by channel_closed */
+	Tcl_CreateCloseHandler(chan, channel_closed, c);
 	Tcl_RegisterChannel(interp, chan);
 	/* Hold the channel while the handler runs, in case the handler closes it. */
 	Tcl_RegisterChannel(NULL, chan);
@@ -353,14 +354,11 @@ static void call_handler(WorkerConn *c, Request *req, int fd, const char *ip, in
 		Tcl_UnregisterChannel(interp, chan);
 	}
 	Tcl_DecrRefCount(cmd);
-	/* Only this hold left: the handler closed its connection (or failed), and is done. */
-	int finished = !Tcl_IsChannelShared(chan);
 	Tcl_UnregisterChannel(NULL, chan);
 	free_request(req);
 	if (!c->discarded && c->handlers_running == 0 && c->asked_in_handler) {
 		c->asked_in_handler = 0;
-		if (finished)
-			wait_briefly_for_answer(c);
+		wait_briefly_for_answer(c);
 	}
 	Tcl_Release(c);
 }
@@ -508,15 +506,16 @@ static int take_sent_ahead(WorkerConn *c)
 }
 
 /*
- * A handler that asked for its next connection and has finished with its own (closed it)
- * leaves the worker with nothing to do but wait for the server's answer, which usually comes
- * within microseconds: the server had a connection waiting in the listen queue. Waiting for
- * it in the kernel, briefly, costs one sleep; waiting in Tcl's event loop costs a trip
- * through its notifier (in Tcl 8.6 another thread: several context switches and system calls
- * on every connection). If the answer comes in time, the handler is called from Tcl's event
- * queue, as for a connection sent ahead; if not, the file handler takes it when it comes. A
- * handler whose connection lives on (handed to fileevents, another interpreter) is not made
- * to wait: its worker has work to get back to.
+ * A worker that has asked for its next connection and closed every one it was handed has
+ * nothing of ours left to do but wait for the server's answer, which usually comes within
+ * microseconds: the server had a connection waiting in the listen queue. Waiting for it in
+ * the kernel, briefly, costs one sleep; waiting in Tcl's event loop costs a trip through its
+ * notifier (in Tcl 8.6 another thread: several context switches and system calls on every
+ * connection). If the answer comes in time, the handler is called from Tcl's event queue, as
+ * for a connection sent ahead; if not, the file handler takes it when it comes. A worker
+ * with a connection still open (a fileevent on it, handed to another interpreter) is not
+ * made to wait: it has work to get back to. A `client` call in a running handler waits once
+ * that handler has returned (call_handler), when its connection is really closed.
  */
 #define ANSWER_WAIT_NS 200000
 
@@ -526,7 +525,8 @@ static void wait_briefly_for_answer(WorkerConn *c)
 	char ip[SS_IP_MAX];
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 	struct timespec wait = {.tv_sec = 0, .tv_nsec = ANSWER_WAIT_NS};
-	if (c->outstanding != 1 || c->first == NULL || c->first != c->last || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	if (c->open_channels > 0 || c->outstanding != 1 || c->first == NULL || c->first != c->last ||
+	    c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
 	    ppoll(&pfd, 1, &wait, NULL) != 1 || ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
 		return;
 	c->outstanding--;
@@ -630,7 +630,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		server_gone(c);
 		return c->pool ? TCL_OK : server_gone_error(interp, port);
 	} else if (c->handlers_running > 0) {
-		c->asked_in_handler = 1; /* waited for once the handler is done (call_handler) */
+		c->asked_in_handler = 1;
 	}
 
 	Request *req = (Request *)ckalloc(sizeof(Request));
@@ -644,6 +644,8 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	else
 		c->first = req;
 	c->last = req;
+	if (c->outstanding > 0 && c->handlers_running == 0)
+		wait_briefly_for_answer(c);
 	return TCL_OK;
 }
 
