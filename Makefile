@@ -1,6 +1,6 @@
 # socketserver: `make` builds a loadable package in ./build; see README.md.
 
-VERSION := $(shell sed -n 's/^\#define SOCKETSERVER_VERSION "\(.*\)"/\1/p' cgo/version.h)
+VERSION := $(shell sed -n 's/^\#define SOCKETSERVER_VERSION "\(.*\)"/\1/p' worker/version.h)
 GO      ?= go
 BUILD   ?= build
 TCLSH   ?= tclsh
@@ -59,7 +59,7 @@ $(BUILD)/$(LIBRARY): $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -o $@ ./ext
 	@rm -f $(BUILD)/*.h
 
-$(BUILD)/pkgIndex.tcl: pkgIndex.tcl.in cgo/version.h
+$(BUILD)/pkgIndex.tcl: pkgIndex.tcl.in worker/version.h
 	@mkdir -p $(BUILD)
 	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@LIBRARY8@/$(LIBRARY8)/g' -e 's/@LIBRARY9@/$(LIBRARY9)/g' $< > $@
 

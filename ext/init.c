@@ -1,5 +1,5 @@
 /* init.c: the package's entry points, called by Tcl's `load`. */
-#include "../cgo/socketserver.h"
+#include "commands.h"
 
 int Socketserver_Init(Tcl_Interp *interp)
 {

@@ -10,10 +10,10 @@
 package main
 
 /*
-#cgo CFLAGS: -DUSE_TCL_STUBS
+#cgo CFLAGS: -DUSE_TCL_STUBS -I${SRCDIR}/../worker -I${SRCDIR}/../commands
 */
 import "C"
 
-import _ "socketserver/cgo"
+import _ "socketserver/commands"
 
 func main() {}

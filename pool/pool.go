@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 	"socketserver/server"
 	"socketserver/spawn"
 )
@@ -144,29 +144,29 @@ func (p *Pool) environment() []string {
 // spawn starts a worker in slot i and makes it a worker of the server. A trial worker (a
 // reload's) is not respawned if it exits before its first `client` call.
 func (p *Pool) spawn(i int, trial bool) (*member, error) {
-	serverEnd, workerEnd, err := forksafe.WorkerPair()
+	serverEnd, workerEnd, err := handover.WorkerPair()
 	if err != nil {
 		return nil, err
 	}
-	lifeline, lifelineEnd, err := forksafe.Lifeline()
+	lifeline, lifelineEnd, err := handover.Lifeline()
 	if err != nil {
-		forksafe.Close(serverEnd)
-		forksafe.Close(workerEnd)
+		handover.Close(serverEnd)
+		handover.Close(workerEnd)
 		return nil, err
 	}
 	// The server keeps a copy of the worker's end (see server.AddWorker), but not of the
 	// lifeline's write end: the lifeline ends when the worker does.
-	reg := forksafe.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: lifeline}
+	reg := handover.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: lifeline}
 	argv := append([]string{p.cfg.Executable, p.cfg.Script}, p.cfg.Args...)
 	pid, err := spawn.Start(spawn.Process{
 		Argv: argv, Env: p.environment(), DieWithServer: true,
 		Files: []uintptr{0, 1, 2, uintptr(workerEnd), uintptr(lifelineEnd)},
 	})
-	forksafe.Close(lifelineEnd)
+	handover.Close(lifelineEnd)
 	if err != nil {
-		forksafe.Close(serverEnd)
-		forksafe.Close(workerEnd)
-		forksafe.Close(lifeline)
+		handover.Close(serverEnd)
+		handover.Close(workerEnd)
+		handover.Close(lifeline)
 		return nil, &server.Error{Msg: fmt.Sprintf("couldn't start worker \"%s\": %v", p.cfg.Executable, err),
 			Code: []string{"SOCKETSERVER", "SPAWN", err.Error()}}
 	}
@@ -183,9 +183,9 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 		// already, so this one ends here (wait reaps it).
 		m.retired.Store(true)
 		syscall.Kill(pid, syscall.SIGKILL)
-		forksafe.Close(serverEnd)
-		forksafe.Close(workerEnd)
-		forksafe.Close(lifeline)
+		handover.Close(serverEnd)
+		handover.Close(workerEnd)
+		handover.Close(lifeline)
 		return nil, &server.Error{Msg: fmt.Sprintf("socketserver pool %s is stopping", p.cfg.Name),
 			Code: []string{"SOCKETSERVER", "POOL", "STOPPING", p.cfg.Name}}
 	}

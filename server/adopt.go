@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // systemdFirstFD is where systemd's socket activation protocol starts passing sockets.
@@ -100,7 +100,7 @@ func listenBacklog(fd int) (int, bool) {
 // takeOver registers fd (so a forked child closes it), makes it close-on-exec and
 // non-blocking for the dispatch loop, and applies -backlog if it was given.
 func takeOver(fd int, o Options) error {
-	if err := forksafe.Adopt(fd); err != nil {
+	if err := handover.Adopt(fd); err != nil {
 		return adoptError(fd, "is already in use by a socketserver server")
 	}
 	unix.CloseOnExec(fd)

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 type acceptedConn struct {
@@ -169,7 +169,7 @@ func (d *dispatcher) runCommands() bool {
 // late, never lost.
 func (d *dispatcher) acceptRegistrations() {
 	for {
-		reg, pid, err := forksafe.RecvRegistration(d.s.registration)
+		reg, pid, err := handover.RecvRegistration(d.s.registration)
 		var errno unix.Errno
 		switch {
 		case err == nil:
@@ -212,7 +212,7 @@ func (d *dispatcher) readWorker(w *worker, events uint32) {
 	if w.blocked && events&unix.EPOLLOUT != 0 {
 		d.unblock(w)
 	}
-	state, got, ok, _ := forksafe.ReadWorker(w.ServerEnd)
+	state, got, ok, _ := handover.ReadWorker(w.ServerEnd)
 	if got {
 		d.update(w, state)
 	}
@@ -263,7 +263,7 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 			tried++
 			continue
 		}
-		fd, peer, err := forksafe.Accept(d.s.listeners[i])
+		fd, peer, err := handover.Accept(d.s.listeners[i])
 		if err == nil {
 			d.backoff.succeeded()
 			d.next = (i + 1) % len(d.s.listeners)
@@ -295,7 +295,7 @@ func (d *dispatcher) acceptOne() (acceptedConn, bool) {
 // dropped.
 func (d *dispatcher) handOver(c acceptedConn) {
 	for w := d.popReady(); w != nil; w = d.popReady() {
-		err := forksafe.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
+		err := handover.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
 			d.unpop(w)
 			d.block(w)
@@ -324,7 +324,7 @@ func (d *dispatcher) sendAhead() {
 			return
 		}
 		c := d.popQueue()
-		err := forksafe.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
+		err := handover.PassConn(w.ServerEnd, c.fd, c.peer, d.s.opts.Queue > 0)
 		switch {
 		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS):
 			d.requeue(c)
@@ -366,7 +366,7 @@ func (d *dispatcher) shutdown() {
 		command(d)
 	}
 	for _, c := range d.queue {
-		forksafe.Close(c.fd)
+		handover.Close(c.fd)
 	}
 	d.queue = nil
 	d.closeHeld()

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // The whole path, with the counters at each step: register, READY, a client connects, the
@@ -277,19 +277,19 @@ func TestReadyIsAnsweredWithWhatTheCallsLack(t *testing.T) {
 		clients = append(clients, dial(t, "127.0.0.1", s.Port()))
 	}
 
-	w.tellState(forksafe.WorkerState{Waiting: 2, Taken: 0})
+	w.tellState(handover.WorkerState{Waiting: 2, Taken: 0})
 	want := counts{Workers: 1, Accepted: 2, Dispatched: 2}
 	waitCounts(t, s, want)
 	w.waitUnread(2)
 	holdsFor(t, s, want)
 
-	w.tellState(forksafe.WorkerState{Waiting: 2, Taken: 0}) // covered by the two unread
+	w.tellState(handover.WorkerState{Waiting: 2, Taken: 0}) // covered by the two unread
 	holdsFor(t, s, want)
 	if n := w.unread(); n != 2 {
 		t.Fatalf("%d unread after a READY its unread connections cover, want 2", n)
 	}
 
-	w.tellState(forksafe.WorkerState{Waiting: 3, Taken: 0})
+	w.tellState(handover.WorkerState{Waiting: 3, Taken: 0})
 	want = counts{Workers: 1, Accepted: 3, Dispatched: 3}
 	waitCounts(t, s, want)
 	w.waitUnread(3)
@@ -327,7 +327,7 @@ func TestWorkerSendingGarbageIsDisconnected(t *testing.T) {
 // ignored; the server keeps taking registrations.
 func TestBadRegistrationIsReported(t *testing.T) {
 	s, rec := listen(t, loopback())
-	_, registration := forksafe.Lookup(s.Port())
+	_, registration := handover.Lookup(s.Port())
 	if _, err := unix.Write(registration, []byte("no descriptor here")); err != nil {
 		t.Fatalf("write: %v", err)
 	}
@@ -393,13 +393,13 @@ func TestFullPairKeepsItsReadies(t *testing.T) {
 }
 
 // -queue n with busy workers: each worker that has asked before is sent up to
-// forksafe.AheadMax connections ahead of its calls (there in its pair, counted as
+// handover.AheadMax connections ahead of its calls (there in its pair, counted as
 // dispatched), the rest wait in the server, and no more than n are accepted ahead in all. A
 // READY with no call waiting, sent after taking one that was sent ahead (as a worker does
 // when few are left), gets it replaced.
 func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
 	o := loopback()
-	o.Queue = 2*forksafe.AheadMax + 1
+	o.Queue = 2*handover.AheadMax + 1
 	s, rec := listen(t, o)
 	a, b := registerWorker(t, s), registerWorker(t, s)
 	a.ready()
@@ -414,24 +414,24 @@ func TestQueueSendsAheadToBusyWorkers(t *testing.T) {
 	}
 	// -queue accepted ahead: AheadMax in each worker's pair, one in the server; 2 more wait
 	// in the kernel.
-	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2 + 2*forksafe.AheadMax, Queued: 1}
+	want := counts{Workers: 2, Accepted: uint64(2 + o.Queue), Dispatched: 2 + 2*handover.AheadMax, Queued: 1}
 	waitCounts(t, s, want)
-	a.waitUnread(forksafe.AheadMax)
-	b.waitUnread(forksafe.AheadMax)
+	a.waitUnread(handover.AheadMax)
+	b.waitUnread(handover.AheadMax)
 	holdsFor(t, s, want)
 
 	conn, _ := a.recvConn() // a takes one that was sent ahead, and says so: no call waits
 	conn.Close()
 	a.tell()
 	// a is sent the queued one ahead in its place, and the queue's room takes another.
-	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3 + 2*forksafe.AheadMax, Queued: 1}
+	want = counts{Workers: 2, Accepted: uint64(3 + o.Queue), Dispatched: 3 + 2*handover.AheadMax, Queued: 1}
 	waitCounts(t, s, want)
-	a.waitUnread(forksafe.AheadMax)
+	a.waitUnread(handover.AheadMax)
 	holdsFor(t, s, want)
-	if n := b.unread(); n != forksafe.AheadMax {
-		t.Errorf("b has %d unread, want %d: never more than AheadMax ahead", n, forksafe.AheadMax)
+	if n := b.unread(); n != handover.AheadMax {
+		t.Errorf("b has %d unread, want %d: never more than AheadMax ahead", n, handover.AheadMax)
 	}
-	for i := 0; i < forksafe.AheadMax; i++ {
+	for i := 0; i < handover.AheadMax; i++ {
 		conn, _ = a.recvConn()
 		conn.Close()
 		b.recvConn()

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // Held connections: accepted, but kept by the dispatcher, without a worker, until their
@@ -147,9 +147,9 @@ func (d *dispatcher) drop(h *heldConn, why string) {
 		counter, limiter, kind = &d.s.stats.rejected, &d.held.proxyReports, "PROXY"
 	}
 	counter.Add(1) // before the close, so a client that sees it sees the count
-	forksafe.Close(h.c.fd)
+	handover.Close(h.c.fd)
 	if missed, ok := limiter.allow(time.Now()); ok {
-		ip := forksafe.FormatIP(h.c.peer.Addr())
+		ip := handover.FormatIP(h.c.peer.Addr())
 		verb := "closed"
 		if h.header != nil {
 			verb = "rejected"
@@ -251,7 +251,7 @@ func (d *dispatcher) acceptWaits(now time.Time) bool {
 // closeHeld closes every held connection (the server is closing).
 func (d *dispatcher) closeHeld() {
 	for _, h := range d.held.conns {
-		forksafe.Close(h.c.fd)
+		handover.Close(h.c.fd)
 	}
 	d.held.conns = nil
 }

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // eventTimeout bounds every wait for something the server does in the background.
@@ -131,7 +131,7 @@ type testWorker struct {
 	t        *testing.T
 	fd       int             // its end of its own pair
 	lifeline int             // the write end of its lifeline (-1: the test does not hold it)
-	closeFD  func(int) error // unix.Close, or forksafe.Close for a registered end
+	closeFD  func(int) error // unix.Close, or handover.Close for a registered end
 	closed   bool
 	waiting  uint32 // calls waiting for a connection
 	taken    uint64 // connections taken from the pair
@@ -141,11 +141,11 @@ type testWorker struct {
 // registers with it.
 func registerWorker(t *testing.T, s *Server) *testWorker {
 	t.Helper()
-	port, registration := forksafe.Lookup(s.Port())
+	port, registration := handover.Lookup(s.Port())
 	if port != s.Port() {
 		t.Fatalf("Lookup(%d) found port %d", s.Port(), port)
 	}
-	fd, lifeline, err := forksafe.WorkerRegister(registration)
+	fd, lifeline, err := handover.WorkerRegister(registration)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
@@ -185,13 +185,13 @@ func (w *testWorker) ready() {
 // tell sends a READY with the worker's state as it is.
 func (w *testWorker) tell() {
 	w.t.Helper()
-	w.tellState(forksafe.WorkerState{Waiting: w.waiting, Taken: w.taken})
+	w.tellState(handover.WorkerState{Waiting: w.waiting, Taken: w.taken})
 }
 
 // tellState sends a READY saying state, whatever the worker's own is.
-func (w *testWorker) tellState(state forksafe.WorkerState) {
+func (w *testWorker) tellState(state handover.WorkerState) {
 	w.t.Helper()
-	if err := forksafe.WorkerReady(w.fd, state); err != nil {
+	if err := handover.WorkerReady(w.fd, state); err != nil {
 		w.t.Fatalf("WorkerReady(%+v): %v", state, err)
 	}
 }
@@ -201,7 +201,7 @@ func (w *testWorker) tellState(state forksafe.WorkerState) {
 func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, peer, ok, err := forksafe.RecvConn(w.fd)
+	fd, peer, ok, err := handover.RecvConn(w.fd)
 	if err != nil || !ok {
 		w.t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}
@@ -222,7 +222,7 @@ func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 // unread is how many connections wait in the worker's pair.
 func (w *testWorker) unread() int {
 	w.t.Helper()
-	n, err := forksafe.WorkerUnread(w.fd)
+	n, err := handover.WorkerUnread(w.fd)
 	if err != nil {
 		w.t.Fatalf("WorkerUnread: %v", err)
 	}
@@ -243,7 +243,7 @@ func (w *testWorker) assertNothingYet() {
 	if n := w.unread(); n != 0 {
 		w.t.Fatalf("worker has %d connections in its pair, want nothing", n)
 	}
-	if _, _, ok, err := forksafe.RecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
+	if _, _, ok, err := handover.RecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
 		w.t.Fatalf("worker has something: ok=%v err=%v, want nothing (EAGAIN)", ok, err)
 	}
 }
@@ -255,7 +255,7 @@ func (w *testWorker) assertNothingYet() {
 func (w *testWorker) assertServerGone() {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, _, ok, err := forksafe.RecvConn(w.fd)
+	fd, _, ok, err := handover.RecvConn(w.fd)
 	if ok {
 		unix.Close(fd)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // resolveTimeout bounds a -myaddr lookup, so a dead resolver cannot hang the interpreter.
@@ -22,7 +22,7 @@ const resolveTimeout = 10 * time.Second
 // as 127.0.0.1, never as ::ffff:127.0.0.1.
 func listenAddrs(myaddr string) (addrs []netip.Addr, err error) {
 	if myaddr == "" {
-		return forksafe.PassiveAddrs()
+		return handover.PassiveAddrs()
 	}
 	if addr, err := netip.ParseAddr(myaddr); err == nil {
 		return []netip.Addr{addr}, nil
@@ -108,7 +108,7 @@ func openListener(addr netip.Addr, port int, o Options) (fd, bound int, err erro
 		}
 		sa = &unix.SockaddrInet6{Port: port, Addr: addr.As16(), ZoneId: zoneID}
 	}
-	fd, err = forksafe.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	fd, err = handover.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return -1, 0, socketError(err)
 	}
@@ -117,7 +117,7 @@ func openListener(addr netip.Addr, port int, o Options) (fd, bound int, err erro
 		bound, err = boundPort(fd)
 	}
 	if err != nil {
-		forksafe.Close(fd)
+		handover.Close(fd)
 		return -1, 0, socketError(err)
 	}
 	return fd, bound, nil
@@ -176,6 +176,6 @@ func failedWith(err error, errno unix.Errno) bool {
 
 func closeAll(fds []int) {
 	for _, fd := range fds {
-		forksafe.Close(fd)
+		handover.Close(fd)
 	}
 }

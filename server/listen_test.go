@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // A port another server holds: *SocketError EADDRINUSE, worded as Tcl's own socket -server
@@ -37,7 +37,7 @@ func TestListenPortInUse(t *testing.T) {
 	if after := openFDCount(t); after != before {
 		t.Errorf("open descriptors: %d before, %d after the failed Listen", before, after)
 	}
-	if port, _ := forksafe.Lookup(o.Port); port != o.Port {
+	if port, _ := handover.Lookup(o.Port); port != o.Port {
 		t.Errorf("the failed Listen withdrew the first server's port from the table")
 	}
 }
@@ -89,7 +89,7 @@ func TestListenOnHostName(t *testing.T) {
 // client's address as it is (127.0.0.1, not ::ffff:127.0.0.1), and so is its own address.
 func TestListenDefaultOneListenerPerFamily(t *testing.T) {
 	s, _ := listen(t, DefaultOptions(0))
-	passive, err := forksafe.PassiveAddrs()
+	passive, err := handover.PassiveAddrs()
 	if err != nil {
 		t.Fatalf("PassiveAddrs: %v", err)
 	}
@@ -195,7 +195,7 @@ func TestReusePortClosingOneLeavesTheOtherFindable(t *testing.T) {
 	second, _ := listen(t, o)
 	closeWithin(t, second)
 
-	port, registration := forksafe.Lookup(first.Port())
+	port, registration := handover.Lookup(first.Port())
 	if port != first.Port() || registration != first.registrationForWorkers {
 		t.Fatalf("Lookup(%d) = port %d, registration fd %d; want the open server's fd %d",
 			first.Port(), port, registration, first.registrationForWorkers)
@@ -209,10 +209,10 @@ func TestCloseWithdrawsOnlyItsOwnPort(t *testing.T) {
 	a, _ := listen(t, loopback())
 	b, _ := listen(t, loopback())
 	closeWithin(t, a)
-	if port, _ := forksafe.Lookup(a.Port()); port != 0 {
+	if port, _ := handover.Lookup(a.Port()); port != 0 {
 		t.Errorf("closed server's port %d is still in the table", a.Port())
 	}
-	if port, _ := forksafe.Lookup(b.Port()); port != b.Port() {
+	if port, _ := handover.Lookup(b.Port()); port != b.Port() {
 		t.Errorf("open server's port %d is no longer in the table", b.Port())
 	}
 }
@@ -221,7 +221,7 @@ func TestCloseWithdrawsOnlyItsOwnPort(t *testing.T) {
 // return ::ffff:127.0.0.1 for an IPv4 name, and the same address more than once).
 func TestListenAddrs(t *testing.T) {
 	addrs, err := listenAddrs("")
-	passive, perr := forksafe.PassiveAddrs()
+	passive, perr := handover.PassiveAddrs()
 	if err != nil || perr != nil || !slices.Equal(addrs, passive) {
 		t.Errorf(`listenAddrs("") = %v, %v; want the passive addresses %v (%v)`, addrs, err, passive, perr)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // Reporter receives what the server cannot return to a caller: accept failures and the
@@ -67,7 +67,7 @@ func Listen(o Options, report Reporter) (*Server, error) {
 	fail := func(err error) (*Server, error) {
 		s.closeDescriptors()
 		if s.wake >= 0 {
-			forksafe.Close(s.wake)
+			handover.Close(s.wake)
 		}
 		return nil, socketError(err)
 	}
@@ -78,7 +78,7 @@ func Listen(o Options, report Reporter) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := forksafe.Publish(port, s.registrationForWorkers); err != nil {
+	if err := handover.Publish(port, s.registrationForWorkers); err != nil {
 		return fail(err)
 	}
 	go d.run()
@@ -88,13 +88,13 @@ func Listen(o Options, report Reporter) (*Server, error) {
 // openControl makes the registration pair, the epoll instance and the wake-up eventfd.
 func (s *Server) openControl() (err error) {
 	s.registration, s.registrationForWorkers, s.epoll, s.wake = -1, -1, -1, -1
-	if s.registration, s.registrationForWorkers, err = forksafe.RegistrationPair(); err != nil {
+	if s.registration, s.registrationForWorkers, err = handover.RegistrationPair(); err != nil {
 		return err
 	}
-	if s.epoll, err = forksafe.Epoll(); err != nil {
+	if s.epoll, err = handover.Epoll(); err != nil {
 		return err
 	}
-	s.wake, err = forksafe.Eventfd()
+	s.wake, err = handover.Eventfd()
 	return err
 }
 
@@ -105,11 +105,11 @@ func (s *Server) closeDescriptors() {
 	closeAll(s.listeners)
 	for _, fd := range []int{s.registration, s.epoll} {
 		if fd >= 0 {
-			forksafe.Close(fd)
+			handover.Close(fd)
 		}
 	}
 	if s.registrationForWorkers >= 0 {
-		forksafe.CloseUnregistered(s.registrationForWorkers)
+		handover.CloseUnregistered(s.registrationForWorkers)
 	}
 }
 
@@ -172,10 +172,10 @@ func (s *Server) Close() {
 		<-s.done
 		return
 	}
-	forksafe.Withdraw(s.port, s.registrationForWorkers)
+	handover.Withdraw(s.port, s.registrationForWorkers)
 	s.wakeDispatcher()
 	<-s.done
-	forksafe.Close(s.wake)
+	handover.Close(s.wake)
 }
 
 // Info returns the current counters.

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // Workers usually register themselves through the registration pair. A pool adds the ones
@@ -30,8 +30,8 @@ func (w *Worker) Served() uint64 { return w.w.served.Load() }
 
 // AddWorker makes a spawned process a worker of this server: reg holds the server's end of
 // the process's pair, the server's copy of the process's end, and the read end of its
-// lifeline (see forksafe.Registration); the server owns all three from here on.
-func (s *Server) AddWorker(reg forksafe.Registration, pid int, hooks WorkerHooks) (*Worker, error) {
+// lifeline (see handover.Registration); the server owns all three from here on.
+func (s *Server) AddWorker(reg handover.Registration, pid int, hooks WorkerHooks) (*Worker, error) {
 	w := &worker{Registration: reg, pid: pid, hooks: hooks, spawned: true}
 	result := make(chan error, 1)
 	if !s.do(func(d *dispatcher) { result <- d.addWorker(w) }) {
@@ -53,7 +53,7 @@ func (s *Server) Retire(w *Worker) {
 // worker is one registered process (or thread) with its own pair (fd: the server's end).
 // The server knows of it what its READYs said (see protocol.h) and what it has sent since.
 type worker struct {
-	forksafe.Registration
+	handover.Registration
 	pid      int
 	ready    int // calls of its waiting that no connection sent answers
 	ahead    int // connections sent beyond its waiting calls, at most aheadPerWorker
@@ -71,12 +71,12 @@ type worker struct {
 const workerEvents = unix.EPOLLIN | unix.EPOLLRDHUP
 
 // aheadPerWorker is how many connections a busy worker may be sent ahead of its calls.
-const aheadPerWorker = forksafe.AheadMax
+const aheadPerWorker = handover.AheadMax
 
-func closeRegistration(reg forksafe.Registration) {
-	forksafe.Close(reg.ServerEnd)
-	forksafe.Close(reg.WorkerEnd)
-	forksafe.Close(reg.Lifeline)
+func closeRegistration(reg handover.Registration) {
+	handover.Close(reg.ServerEnd)
+	handover.Close(reg.WorkerEnd)
+	handover.Close(reg.Lifeline)
 }
 
 func (d *dispatcher) addWorker(w *worker) error {
@@ -134,7 +134,7 @@ func (d *dispatcher) lost(w *worker) {
 func (d *dispatcher) takeBack(workerEnd int) (n int, short bool) {
 	var unread []acceptedConn
 	for {
-		fd, peer, ok, err := forksafe.TakeBack(workerEnd)
+		fd, peer, ok, err := handover.TakeBack(workerEnd)
 		if !ok {
 			short = err != nil
 			break
@@ -154,7 +154,7 @@ func (d *dispatcher) retryTakeBacks() {
 			kept = append(kept, end)
 			continue
 		}
-		forksafe.Close(end)
+		handover.Close(end)
 	}
 	d.unreclaimed = kept
 }
@@ -175,7 +175,7 @@ func (d *dispatcher) removeWorker(w *worker) {
 // update takes in a READY from w. The connections sent that it had not taken answer its
 // waiting calls first; the calls left over are its places in line, and connections left
 // over were sent ahead.
-func (d *dispatcher) update(w *worker, state forksafe.WorkerState) {
+func (d *dispatcher) update(w *worker, state handover.WorkerState) {
 	unread := int(w.sent - state.Taken)
 	d.setReady(w, max(int(state.Waiting)-unread, 0))
 	d.setAhead(w, max(unread-int(state.Waiting), 0))

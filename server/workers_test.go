@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // addWorker adds a worker the way a pool adds one it spawns: a pair and a lifeline made by
@@ -29,13 +29,13 @@ func addWorker(t *testing.T, s *Server, hooks WorkerHooks) (*Worker, *testWorker
 
 // spawnedRegistration makes what a pool makes for a worker it spawns: the registration for
 // the server, and the descriptors the process gets (unregistered copies).
-func spawnedRegistration(t *testing.T) (reg forksafe.Registration, own, lifeline int) {
+func spawnedRegistration(t *testing.T) (reg handover.Registration, own, lifeline int) {
 	t.Helper()
-	serverEnd, workerEnd, err := forksafe.WorkerPair()
+	serverEnd, workerEnd, err := handover.WorkerPair()
 	if err != nil {
 		t.Fatalf("WorkerPair: %v", err)
 	}
-	readEnd, writeEnd, err := forksafe.Lifeline()
+	readEnd, writeEnd, err := handover.Lifeline()
 	if err != nil {
 		t.Fatalf("Lifeline: %v", err)
 	}
@@ -43,8 +43,8 @@ func spawnedRegistration(t *testing.T) (reg forksafe.Registration, own, lifeline
 	must(t, err)
 	lifeline, err = unix.FcntlInt(uintptr(writeEnd), unix.F_DUPFD_CLOEXEC, 0)
 	must(t, err)
-	forksafe.Close(writeEnd)
-	return forksafe.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: readEnd}, own, lifeline
+	handover.Close(writeEnd)
+	return handover.Registration{ServerEnd: serverEnd, WorkerEnd: workerEnd, Lifeline: readEnd}, own, lifeline
 }
 
 // signal is a hook that records each call, for the test to wait on.
@@ -95,7 +95,7 @@ func TestClosedServerRefusesWork(t *testing.T) {
 	}
 	// Refused, the registration is closed all the same (the server owns it once given):
 	// the process's end of its pair reads end of file, its lifeline has no reader.
-	if fd, _, ok, err := forksafe.RecvConn(own); ok || err != nil {
+	if fd, _, ok, err := handover.RecvConn(own); ok || err != nil {
 		if ok {
 			unix.Close(fd)
 		}

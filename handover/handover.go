@@ -2,10 +2,11 @@
 // process lock that the fork handlers take, so that a worker forked from the server with
 // TclX (which cannot run Go) inherits none of them and needs no Go to find its server.
 // See forksafe.h.
-package forksafe
+package handover
 
 /*
-#include "forksafe.h"
+#cgo CFLAGS: -I${SRCDIR}/../worker
+#include "worker.h"
 #include "protocol.h"
 */
 import "C"
@@ -15,6 +16,8 @@ import (
 	"net/netip"
 	"syscall"
 	"unsafe"
+
+	_ "socketserver/worker" // the C of the descriptor registry
 )
 
 // NoteGoSignals records the signal handlers the Go runtime installed, so a forked child can

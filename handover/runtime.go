@@ -1,7 +1,7 @@
-package forksafe
+package handover
 
 /*
-#include "forksafe.h"
+#include "worker.h"
 */
 import "C"
 

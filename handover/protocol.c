@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "forksafe.h"
+#include "worker.h"
 #include "protocol.h"
 
 int ss_worker_register(int registration_fd, int *own_fd, int *lifeline_fd)

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../forksafe/forksafe.h"
+#include "worker.h"
 #include "_cgo_export.h"
-#include "socketserver.h"
+#include "commands.h"
 
 #define USAGE "subcommand ?arg ...?"
 #define SERVER_USAGE                                                                              \

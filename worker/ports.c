@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "forksafe.h"
+#include "worker.h"
 
 struct published_port {
 	int port;

@@ -1,4 +1,4 @@
-package forksafe_test
+package handover_test
 
 import (
 	"net"
@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 func TestFormatIP(t *testing.T) {
@@ -25,7 +25,7 @@ func TestFormatIP(t *testing.T) {
 		{"fe80:0::0:1%eth0", "fe80::1%eth0"},
 	}
 	for _, tc := range cases {
-		if got := forksafe.FormatIP(netip.MustParseAddr(tc.addr)); got != tc.want {
+		if got := handover.FormatIP(netip.MustParseAddr(tc.addr)); got != tc.want {
 			t.Errorf("FormatIP(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
@@ -48,11 +48,11 @@ func TestAcceptReportsThePeerAddress(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			listener, err := forksafe.Socket(tc.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+			listener, err := handover.Socket(tc.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 			if err != nil {
 				t.Skipf("no socket of family %d: %v", tc.family, err)
 			}
-			defer forksafe.Close(listener)
+			defer handover.Close(listener)
 			if tc.v6only >= 0 {
 				if err := unix.SetsockoptInt(listener, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, tc.v6only); err != nil {
 					t.Fatalf("IPV6_V6ONLY: %v", err)
@@ -72,17 +72,17 @@ func TestAcceptReportsThePeerAddress(t *testing.T) {
 			}
 			defer client.Close()
 			waitReadable(t, listener)
-			conn, peer, err := forksafe.Accept(listener)
+			conn, peer, err := handover.Accept(listener)
 			if err != nil {
 				t.Fatalf("Accept: %v", err)
 			}
-			forksafe.Close(conn)
+			handover.Close(conn)
 
 			want := client.LocalAddr().(*net.TCPAddr).AddrPort()
 			if peer.Addr().Is4() != tc.wantAddr4 || peer.Addr().Unmap() != want.Addr().Unmap() || peer.Port() != want.Port() {
 				t.Errorf("peer %v, want %v (IPv4 form: %v)", peer, want, tc.wantAddr4)
 			}
-			if got := forksafe.FormatIP(peer.Addr()); got != want.Addr().Unmap().String() {
+			if got := handover.FormatIP(peer.Addr()); got != want.Addr().Unmap().String() {
 				t.Errorf("FormatIP(peer) = %q, want %q", got, want.Addr().Unmap())
 			}
 		})

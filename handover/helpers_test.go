@@ -1,4 +1,4 @@
-package forksafe_test
+package handover_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // seqpacketPair is the kind of pair every protocol message travels over. Both ends are
@@ -98,23 +98,23 @@ func recvRaw(t *testing.T, fd int) []byte {
 	return buf[:n]
 }
 
-// capturedConnMsg is a genuine CONN message, as forksafe.PassConn writes it, so tests can
+// capturedConnMsg is a genuine CONN message, as handover.PassConn writes it, so tests can
 // send variations of it without restating the C struct's layout.
 func capturedConnMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
 	_, w := pipe(t)
-	if err := forksafe.PassConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242"), false); err != nil {
+	if err := handover.PassConn(a, w, netip.MustParseAddrPort("127.0.0.1:4242"), false); err != nil {
 		t.Fatalf("PassConn: %v", err)
 	}
 	return recvRaw(t, b)
 }
 
-// capturedRegisterMsg is a genuine REGISTER message, as forksafe.WorkerRegister writes it.
+// capturedRegisterMsg is a genuine REGISTER message, as handover.WorkerRegister writes it.
 func capturedRegisterMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	own, lifeline, err := forksafe.WorkerRegister(a)
+	own, lifeline, err := handover.WorkerRegister(a)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}

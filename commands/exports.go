@@ -1,10 +1,10 @@
-package cgo
+package commands
 
 // The Go functions C calls. Each is reached only from a process that may run Go: the
 // command (command.c) and the interpreter-deletion callback (report.c) check ss_forked first.
 
 /*
-#include "socketserver.h"
+#include "commands.h"
 */
 import "C"
 
@@ -15,7 +15,7 @@ import (
 	"time"
 	"unsafe"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 	"socketserver/pool"
 	"socketserver/server"
 )
@@ -26,9 +26,9 @@ var startOnce sync.Once
 func ssGoStart() {
 	// Being called means the runtime has finished starting, signal handlers included.
 	startOnce.Do(func() {
-		forksafe.RestoreOpenFilesLimit()
-		forksafe.NoteGoSignals()
-		forksafe.AdoptRuntimeDescriptors()
+		handover.RestoreOpenFilesLimit()
+		handover.NoteGoSignals()
+		handover.AdoptRuntimeDescriptors()
 	})
 }
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "forksafe.h"
+#include "worker.h"
 
 /* The most descriptors one message of this project carries (a registration's). */
 #define MAX_FDS 3

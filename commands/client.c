@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../forksafe/forksafe.h"
-#include "../forksafe/protocol.h"
-#include "socketserver.h"
+#include "worker.h"
+#include "protocol.h"
+#include "commands.h"
 
 /* One `client` call waiting for its connection. */
 typedef struct Request {

@@ -5,11 +5,11 @@
 //
 // Tcl's headers and stubs library come from the environment (CGO_CFLAGS, CGO_LDFLAGS),
 // which the Makefile fills in from tclConfig.sh.
-package cgo
+package commands
 
 /*
-#cgo CFLAGS: -DUSE_TCL_STUBS -Wall -Wextra -Wno-unused-parameter
+#cgo CFLAGS: -DUSE_TCL_STUBS -Wall -Wextra -Wno-unused-parameter -I${SRCDIR}/../worker
 */
 import "C"
 
-import _ "socketserver/forksafe" // the fork handlers and the descriptor registry
+import _ "socketserver/worker" // the fork handlers and the descriptor registry

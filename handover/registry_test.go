@@ -1,4 +1,4 @@
-package forksafe_test
+package handover_test
 
 import (
 	"errors"
@@ -12,24 +12,24 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
-// What a Go test can see of the registry: forksafe.Adopt fails with EEXIST for a
+// What a Go test can see of the registry: handover.Adopt fails with EEXIST for a
 // descriptor already registered, so it tells which descriptors a forked child would close.
 // That the child does close them is tested from Tcl (tests/fork.test): a Go test cannot
 // fork without exec.
 
 func isRegistered(t *testing.T, fd int) bool {
 	t.Helper()
-	err := forksafe.Adopt(fd)
+	err := handover.Adopt(fd)
 	switch {
 	case errors.Is(err, unix.EEXIST):
 		return true
 	case err != nil:
 		t.Fatalf("Adopt(%d): %v", fd, err)
 	}
-	return false // and now it is: the caller closes it with forksafe.Close
+	return false // and now it is: the caller closes it with handover.Close
 }
 
 // Every descriptor the package creates for the server is close-on-exec (none leaks into a
@@ -43,43 +43,43 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 		make       func(t *testing.T) int
 	}{
 		{"Socket", true, func(t *testing.T) int {
-			fd, err := forksafe.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+			fd, err := handover.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 			must(t, err)
 			return fd
 		}},
 		{"Epoll", true, func(t *testing.T) int {
-			fd, err := forksafe.Epoll()
+			fd, err := handover.Epoll()
 			must(t, err)
 			return fd
 		}},
 		{"Eventfd", true, func(t *testing.T) int {
-			fd, err := forksafe.Eventfd()
+			fd, err := handover.Eventfd()
 			must(t, err)
 			return fd
 		}},
 		{"RegistrationPair server end", true, func(t *testing.T) int {
-			server, workers, err := forksafe.RegistrationPair()
+			server, workers, err := handover.RegistrationPair()
 			must(t, err)
-			t.Cleanup(func() { forksafe.CloseUnregistered(workers) })
+			t.Cleanup(func() { handover.CloseUnregistered(workers) })
 			return server
 		}},
 		{"RegistrationPair workers' end", false, func(t *testing.T) int {
-			server, workers, err := forksafe.RegistrationPair()
+			server, workers, err := handover.RegistrationPair()
 			must(t, err)
-			t.Cleanup(func() { forksafe.Close(server) })
+			t.Cleanup(func() { handover.Close(server) })
 			return workers
 		}},
 		{"WorkerPair server end", true, func(t *testing.T) int {
-			server, worker, err := forksafe.WorkerPair()
+			server, worker, err := handover.WorkerPair()
 			must(t, err)
-			t.Cleanup(func() { forksafe.Close(worker) })
+			t.Cleanup(func() { handover.Close(worker) })
 			return server
 		}},
 		// A spawned worker gets its end by exec, not fork: until then it is the server's.
 		{"WorkerPair worker end", true, func(t *testing.T) int {
-			server, worker, err := forksafe.WorkerPair()
+			server, worker, err := handover.WorkerPair()
 			must(t, err)
-			t.Cleanup(func() { forksafe.Close(server) })
+			t.Cleanup(func() { handover.Close(server) })
 			return worker
 		}},
 		{"Accept", true, acceptOne},
@@ -117,30 +117,30 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 		}},
 		// A spawned worker's lifeline is the server's until its write end is handed over.
 		{"Lifeline read end", true, func(t *testing.T) int {
-			r, w, err := forksafe.Lifeline()
+			r, w, err := handover.Lifeline()
 			must(t, err)
-			t.Cleanup(func() { forksafe.Close(w) })
+			t.Cleanup(func() { handover.Close(w) })
 			return r
 		}},
 		{"Lifeline write end", true, func(t *testing.T) int {
-			r, w, err := forksafe.Lifeline()
+			r, w, err := handover.Lifeline()
 			must(t, err)
-			t.Cleanup(func() { forksafe.Close(r) })
+			t.Cleanup(func() { handover.Close(r) })
 			return w
 		}},
 		{"RecvConn", false, func(t *testing.T) int {
 			r := registeredWorker(t)
 			_, w := pipe(t)
-			must(t, forksafe.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-			conn, _, _, err := forksafe.RecvConn(r.own)
+			must(t, handover.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			conn, _, _, err := handover.RecvConn(r.own)
 			must(t, err)
 			return conn
 		}},
 		{"TakeBack", true, func(t *testing.T) int {
 			r := registeredWorker(t)
 			_, w := pipe(t)
-			must(t, forksafe.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-			conn, _, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd)
+			must(t, handover.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
+			conn, _, ok, _ := handover.TakeBack(r.reg.WorkerEnd)
 			if !ok {
 				t.Fatal("TakeBack: nothing taken back")
 			}
@@ -150,7 +150,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 	for _, m := range makers {
 		t.Run(m.name, func(t *testing.T) {
 			fd := m.make(t)
-			defer forksafe.Close(fd) // registered by now, one way or the other
+			defer handover.Close(fd) // registered by now, one way or the other
 			flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 			if err != nil {
 				t.Fatalf("F_GETFD: %v", err)
@@ -170,15 +170,15 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 func TestAdoptOnceThenCloseUnregisters(t *testing.T) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	must(t, err)
-	must(t, forksafe.Adopt(fd))
-	if err := forksafe.Adopt(fd); !errors.Is(err, unix.EEXIST) {
+	must(t, handover.Adopt(fd))
+	if err := handover.Adopt(fd); !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("adopting twice: %v, want EEXIST", err)
 	}
-	must(t, forksafe.Close(fd))
+	must(t, handover.Close(fd))
 
 	again, err := unix.Dup(0) // the lowest free number, fd's unless something else took it
 	must(t, err)
-	defer forksafe.Close(again)
+	defer handover.Close(again)
 	if again != fd {
 		t.Skipf("descriptor number %d was not reused (got %d)", fd, again)
 	}
@@ -190,7 +190,7 @@ func TestAdoptOnceThenCloseUnregisters(t *testing.T) {
 // The Go runtime's own descriptors (its CPU-quota cgroup files; its poller, when the call
 // opens it) are registered, so a forked worker does not keep them.
 func TestAdoptRuntimeDescriptors(t *testing.T) {
-	forksafe.AdoptRuntimeDescriptors()
+	handover.AdoptRuntimeDescriptors()
 	entries, err := os.ReadDir("/proc/self/fd")
 	must(t, err)
 	poller, cgroupFiles := false, 0
@@ -217,9 +217,9 @@ func TestAdoptRuntimeDescriptors(t *testing.T) {
 
 // The dispatcher's wake-up eventfd must never block the goroutine that writes it.
 func TestEventfdIsNonBlocking(t *testing.T) {
-	fd, err := forksafe.Eventfd()
+	fd, err := handover.Eventfd()
 	must(t, err)
-	defer forksafe.Close(fd)
+	defer handover.Close(fd)
 	var buf [8]byte
 	if _, err := unix.Read(fd, buf[:]); err != unix.EAGAIN {
 		t.Fatalf("reading an empty eventfd: %v, want EAGAIN", err)
@@ -228,26 +228,26 @@ func TestEventfdIsNonBlocking(t *testing.T) {
 
 // Close reports a failure (here: a descriptor that is not open) instead of hiding it.
 func TestCloseReportsErrors(t *testing.T) {
-	fd, err := forksafe.Eventfd()
+	fd, err := handover.Eventfd()
 	must(t, err)
-	must(t, forksafe.Close(fd))
-	if err := forksafe.Close(fd); err != unix.EBADF {
+	must(t, handover.Close(fd))
+	if err := handover.Close(fd); err != unix.EBADF {
 		t.Fatalf("closing twice: %v, want EBADF", err)
 	}
 }
 
-// acceptOne returns a connection accepted with forksafe.Accept on a loopback listener.
+// acceptOne returns a connection accepted with handover.Accept on a loopback listener.
 func acceptOne(t *testing.T) int {
-	listener, err := forksafe.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	listener, err := handover.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 	must(t, err)
-	defer forksafe.Close(listener)
+	defer handover.Close(listener)
 	must(t, unix.Bind(listener, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 	must(t, unix.Listen(listener, 1))
 	client, err := net.DialTimeout("tcp", "127.0.0.1:"+localPort(t, listener), 5*time.Second)
 	must(t, err)
 	t.Cleanup(func() { client.Close() })
 	waitReadable(t, listener)
-	fd, _, err := forksafe.Accept(listener)
+	fd, _, err := handover.Accept(listener)
 	must(t, err)
 	return fd
 }

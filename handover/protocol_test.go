@@ -1,4 +1,4 @@
-package forksafe_test
+package handover_test
 
 import (
 	"errors"
@@ -8,14 +8,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // registered is both sides of one worker's registration: what the worker keeps and what
 // the server received.
 type registered struct {
 	own, lifeline int // the worker's end of its pair, the write end of its lifeline
-	reg           forksafe.Registration
+	reg           handover.Registration
 }
 
 // registeredWorker runs the start of the protocol on a fresh registration pair: the worker
@@ -23,19 +23,19 @@ type registered struct {
 // ends, unless the test closed it itself (the cleanups ignore EBADF).
 func registeredWorker(t *testing.T) *registered {
 	t.Helper()
-	registration, workersEnd, err := forksafe.RegistrationPair()
+	registration, workersEnd, err := handover.RegistrationPair()
 	if err != nil {
 		t.Fatalf("RegistrationPair: %v", err)
 	}
 	t.Cleanup(func() {
-		forksafe.Close(registration)
-		forksafe.CloseUnregistered(workersEnd)
+		handover.Close(registration)
+		handover.CloseUnregistered(workersEnd)
 	})
-	own, lifeline, err := forksafe.WorkerRegister(workersEnd)
+	own, lifeline, err := handover.WorkerRegister(workersEnd)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
-	reg, pid, err := forksafe.RecvRegistration(registration)
+	reg, pid, err := handover.RecvRegistration(registration)
 	if err != nil {
 		unix.Close(own)
 		unix.Close(lifeline)
@@ -58,7 +58,7 @@ func (r *registered) closeAll() {
 	}
 	for _, fd := range []int{r.reg.ServerEnd, r.reg.WorkerEnd, r.reg.Lifeline} {
 		if fd >= 0 {
-			forksafe.Close(fd)
+			handover.Close(fd)
 		}
 	}
 }
@@ -74,7 +74,7 @@ func (r *registered) closeWorker() {
 
 func (r *registered) closeServerEnd(t *testing.T) {
 	t.Helper()
-	must(t, forksafe.Close(r.reg.ServerEnd))
+	must(t, handover.Close(r.reg.ServerEnd))
 	r.reg.ServerEnd = -1
 }
 
@@ -86,7 +86,7 @@ func sendConn(t *testing.T, serverEnd int, peer string) (r, w int) {
 	r, passed := pipe(t)
 	w, err := unix.FcntlInt(uintptr(passed), unix.F_DUPFD_CLOEXEC, 0)
 	must(t, err)
-	if err := forksafe.PassConn(serverEnd, passed, netip.MustParseAddrPort(peer), false); err != nil {
+	if err := handover.PassConn(serverEnd, passed, netip.MustParseAddrPort(peer), false); err != nil {
 		t.Fatalf("PassConn: %v", err)
 	}
 	return r, w
@@ -108,18 +108,18 @@ func TestProtocolRoundTrip(t *testing.T) {
 		t.Run(p.sent, func(t *testing.T) {
 			r := registeredWorker(t)
 
-			sent := forksafe.WorkerState{Waiting: 1, Taken: 0}
-			if err := forksafe.WorkerReady(r.own, sent); err != nil {
+			sent := handover.WorkerState{Waiting: 1, Taken: 0}
+			if err := handover.WorkerReady(r.own, sent); err != nil {
 				t.Fatalf("WorkerReady: %v", err)
 			}
-			state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+			state, got, ok, err := handover.ReadWorker(r.reg.ServerEnd)
 			if !got || !ok || err != nil || state != sent {
 				t.Fatalf("ReadWorker = %+v, got=%v, ok=%v, err=%v; want %+v", state, got, ok, err, sent)
 			}
 
 			_, w := sendConn(t, r.reg.ServerEnd, p.sent)
 			unix.Close(w)
-			conn, peer, ok, err := forksafe.RecvConn(r.own)
+			conn, peer, ok, err := handover.RecvConn(r.own)
 			if err != nil || !ok {
 				t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 			}
@@ -137,11 +137,11 @@ func TestProtocolRoundTrip(t *testing.T) {
 func TestRecvConnNothingYetThenEndOfFile(t *testing.T) {
 	r := registeredWorker(t)
 
-	if _, _, ok, err := forksafe.RecvConn(r.own); ok || !errors.Is(err, unix.EAGAIN) {
+	if _, _, ok, err := handover.RecvConn(r.own); ok || !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("before anything was sent: ok=%v err=%v, want EAGAIN", ok, err)
 	}
 	r.closeServerEnd(t)
-	fd, _, ok, err := forksafe.RecvConn(r.own)
+	fd, _, ok, err := handover.RecvConn(r.own)
 	if ok || err != nil || fd != -1 {
 		t.Fatalf("after the server closed: fd=%d ok=%v err=%v, want end of file", fd, ok, err)
 	}
@@ -153,12 +153,12 @@ func TestConnectionSentBeforeCloseIsDelivered(t *testing.T) {
 	r := registeredWorker(t)
 	rd, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:9")
 	r.closeServerEnd(t)
-	conn, _, ok, err := forksafe.RecvConn(r.own)
+	conn, _, ok, err := handover.RecvConn(r.own)
 	if !ok || err != nil {
 		t.Fatalf("first receive: ok=%v err=%v, want the connection", ok, err)
 	}
 	unix.Close(conn)
-	if _, _, ok, err := forksafe.RecvConn(r.own); ok || err != nil {
+	if _, _, ok, err := handover.RecvConn(r.own); ok || err != nil {
 		t.Fatalf("second receive: ok=%v err=%v, want end of file", ok, err)
 	}
 	assertNoCopyOfWriteEnd(t, rd, w)
@@ -167,15 +167,15 @@ func TestConnectionSentBeforeCloseIsDelivered(t *testing.T) {
 // Registering with a server whose end is closed fails, and leaves no descriptor behind
 // (WorkerRegister makes a pair and a lifeline of its own first).
 func TestWorkerRegisterWithServerGone(t *testing.T) {
-	registration, workersEnd, err := forksafe.RegistrationPair()
+	registration, workersEnd, err := handover.RegistrationPair()
 	if err != nil {
 		t.Fatalf("RegistrationPair: %v", err)
 	}
-	defer forksafe.CloseUnregistered(workersEnd)
-	forksafe.Close(registration)
+	defer handover.CloseUnregistered(workersEnd)
+	handover.Close(registration)
 
 	before := openFDCount(t)
-	if fd, lifeline, err := forksafe.WorkerRegister(workersEnd); err == nil {
+	if fd, lifeline, err := handover.WorkerRegister(workersEnd); err == nil {
 		unix.Close(fd)
 		unix.Close(lifeline)
 		t.Fatal("WorkerRegister succeeded with the server's end closed")
@@ -188,17 +188,17 @@ func TestWorkerRegisterWithServerGone(t *testing.T) {
 // The server's end of a registration pair: EAGAIN when no worker has registered,
 // ECONNRESET once every workers' end is closed (no worker can register any more).
 func TestRecvRegistrationNothingThenReset(t *testing.T) {
-	registration, workersEnd, err := forksafe.RegistrationPair()
+	registration, workersEnd, err := handover.RegistrationPair()
 	if err != nil {
 		t.Fatalf("RegistrationPair: %v", err)
 	}
-	defer forksafe.Close(registration)
+	defer handover.Close(registration)
 
-	if _, _, err := forksafe.RecvRegistration(registration); !errors.Is(err, unix.EAGAIN) {
+	if _, _, err := handover.RecvRegistration(registration); !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("no registration yet: %v, want EAGAIN", err)
 	}
-	forksafe.CloseUnregistered(workersEnd)
-	if _, _, err := forksafe.RecvRegistration(registration); !errors.Is(err, unix.ECONNRESET) {
+	handover.CloseUnregistered(workersEnd)
+	if _, _, err := handover.RecvRegistration(registration); !errors.Is(err, unix.ECONNRESET) {
 		t.Fatalf("workers' end closed: %v, want ECONNRESET", err)
 	}
 }
@@ -209,16 +209,16 @@ func TestRecvRegistrationNothingThenReset(t *testing.T) {
 func TestReadWorkerKeepsTheNewestState(t *testing.T) {
 	r := registeredWorker(t)
 	const readies = 40
-	var last forksafe.WorkerState
+	var last handover.WorkerState
 	for i := range readies {
-		last = forksafe.WorkerState{Waiting: uint32(readies - i), Taken: uint64(1<<40 + i)} // 64 bits of Taken
-		must(t, forksafe.WorkerReady(r.own, last))
+		last = handover.WorkerState{Waiting: uint32(readies - i), Taken: uint64(1<<40 + i)} // 64 bits of Taken
+		must(t, handover.WorkerReady(r.own, last))
 	}
-	state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+	state, got, ok, err := handover.ReadWorker(r.reg.ServerEnd)
 	if state != last || !got || !ok || err != nil {
 		t.Fatalf("ReadWorker = %+v, got=%v, ok=%v, err=%v; want %+v, got, ok", state, got, ok, err, last)
 	}
-	if _, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); got || !ok {
+	if _, got, ok, err := handover.ReadWorker(r.reg.ServerEnd); got || !ok {
 		t.Fatalf("ReadWorker with nothing waiting: got=%v, ok=%v, err=%v; want nothing, ok", got, ok, err)
 	}
 }
@@ -230,15 +230,15 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 		// The pair reads end of file only once every copy of the worker's end is closed:
 		// the worker's own and the server's (which a retiring server closes).
 		r := registeredWorker(t)
-		sent := forksafe.WorkerState{Waiting: 3, Taken: 7}
-		must(t, forksafe.WorkerReady(r.own, sent))
+		sent := handover.WorkerState{Waiting: 3, Taken: 7}
+		must(t, handover.WorkerReady(r.own, sent))
 		r.closeWorker()
-		must(t, forksafe.Close(r.reg.WorkerEnd))
+		must(t, handover.Close(r.reg.WorkerEnd))
 		r.reg.WorkerEnd = -1
 		// The READY and the end of file may come in one call or two.
-		var newest forksafe.WorkerState
+		var newest handover.WorkerState
 		for range 2 {
-			state, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd)
+			state, got, ok, err := handover.ReadWorker(r.reg.ServerEnd)
 			if got {
 				newest = state
 			}
@@ -268,7 +268,7 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := registeredWorker(t)
 			sendWithDescriptors(t, r.own, tc.mutate(readyMsg(t)), -1, 0)
-			if _, _, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); ok || !errors.Is(err, unix.EPROTO) {
+			if _, _, ok, err := handover.ReadWorker(r.reg.ServerEnd); ok || !errors.Is(err, unix.EPROTO) {
 				t.Fatalf("ReadWorker: ok=%v err=%v, want EPROTO", ok, err)
 			}
 		})
@@ -277,16 +277,16 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 		r := registeredWorker(t)
 		rd, w := pipe(t)
 		sendWithDescriptors(t, r.own, readyMsg(t), w, 1)
-		forksafe.ReadWorker(r.reg.ServerEnd) // taking it as a READY or refusing it are both fine
+		handover.ReadWorker(r.reg.ServerEnd) // taking it as a READY or refusing it are both fine
 		assertNoCopyOfWriteEnd(t, rd, w)
 	})
 }
 
-// readyMsg is a genuine READY message, as forksafe.WorkerReady writes it.
+// readyMsg is a genuine READY message, as handover.WorkerReady writes it.
 func readyMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	must(t, forksafe.WorkerReady(a, forksafe.WorkerState{Waiting: 1, Taken: 2}))
+	must(t, handover.WorkerReady(a, handover.WorkerState{Waiting: 1, Taken: 2}))
 	return recvRaw(t, b)
 }
 
@@ -307,7 +307,7 @@ func TestLifelineEndsWithTheWorker(t *testing.T) {
 	if n, err := unix.Read(r.reg.Lifeline, b[:]); n != 0 || err != nil {
 		t.Fatalf("read on the lifeline of a dead worker: %d, %v; want end of file", n, err)
 	}
-	if _, got, ok, err := forksafe.ReadWorker(r.reg.ServerEnd); got || !ok {
+	if _, got, ok, err := handover.ReadWorker(r.reg.ServerEnd); got || !ok {
 		t.Fatalf("ReadWorker after the worker closed its end: got=%v ok=%v err=%v; want the pair still open", got, ok, err)
 	}
 }
@@ -333,7 +333,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 	r := registeredWorker(t)
 	unread := func() int {
 		t.Helper()
-		n, err := forksafe.WorkerUnread(r.own)
+		n, err := handover.WorkerUnread(r.own)
 		must(t, err)
 		return n
 	}
@@ -349,7 +349,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 		}
 	}
 	for i := sent - 1; i >= 0; i-- {
-		conn, _, ok, err := forksafe.RecvConn(r.own)
+		conn, _, ok, err := handover.RecvConn(r.own)
 		if !ok || err != nil {
 			t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 		}
@@ -358,7 +358,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 			t.Fatalf("WorkerUnread after taking %d of %d = %d, want %d", sent-i, sent, n, i)
 		}
 	}
-	if _, err := forksafe.WorkerUnread(-1); err == nil {
+	if _, err := handover.WorkerUnread(-1); err == nil {
 		t.Error("WorkerUnread of a bad descriptor did not fail")
 	}
 }
@@ -371,7 +371,7 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 	r := registeredWorker(t)
 	_, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:1")
 	unix.Close(w)
-	conn, _, ok, err := forksafe.RecvConn(r.own) // the worker took the first
+	conn, _, ok, err := handover.RecvConn(r.own) // the worker took the first
 	if !ok || err != nil {
 		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}
@@ -385,7 +385,7 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 	r.closeWorker() // it died with three unread
 
 	for i, p := range peers {
-		fd, peer, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd)
+		fd, peer, ok, _ := handover.TakeBack(r.reg.WorkerEnd)
 		if !ok {
 			t.Fatalf("TakeBack %d: nothing, want the connection from %s", i, p)
 		}
@@ -403,11 +403,11 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 		if !isRegistered(t, fd) {
 			t.Errorf("TakeBack %d: descriptor %d is not registered", i, fd)
 		}
-		must(t, forksafe.Close(fd))
+		must(t, handover.Close(fd))
 		assertNoCopyOfWriteEnd(t, reads[i], writes[i])
 	}
-	if fd, _, ok, _ := forksafe.TakeBack(r.reg.WorkerEnd); ok {
-		forksafe.Close(fd)
+	if fd, _, ok, _ := handover.TakeBack(r.reg.WorkerEnd); ok {
+		handover.Close(fd)
 		t.Fatal("TakeBack after the last: got one more, want none")
 	}
 }

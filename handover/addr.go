@@ -1,4 +1,4 @@
-package forksafe
+package handover
 
 /*
 #include <netdb.h>

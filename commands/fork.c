@@ -29,8 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../forksafe/forksafe.h"
-#include "socketserver.h"
+#include "worker.h"
+#include "commands.h"
 
 /* A child made by ::socketserver::fork and not yet reaped. */
 typedef struct Child {

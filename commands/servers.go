@@ -1,8 +1,8 @@
-package cgo
+package commands
 
 /*
 #include <stdlib.h>
-#include "socketserver.h"
+#include "commands.h"
 */
 import "C"
 

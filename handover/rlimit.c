@@ -13,7 +13,7 @@
  */
 #include <sys/resource.h>
 
-#include "forksafe.h"
+#include "worker.h"
 
 static struct rlimit at_load;
 static int noted;

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../forksafe/forksafe.h"
-#include "socketserver.h"
+#include "worker.h"
+#include "commands.h"
 
 #define REPORTER_KEY "socketserver::reporter"
 

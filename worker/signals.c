@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "forksafe.h"
+#include "worker.h"
 
 static struct sigaction before_go[NSIG];
 static struct sigaction go_installed[NSIG];

@@ -1,9 +1,9 @@
-package forksafe_test
+package handover_test
 
 import (
 	"testing"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // The port table stores numbers only, so these tests publish made-up ports and descriptor
@@ -11,7 +11,7 @@ import (
 
 func assertLookup(t *testing.T, asked, wantPort, wantFD int) {
 	t.Helper()
-	port, fd := forksafe.Lookup(asked)
+	port, fd := handover.Lookup(asked)
 	if port != wantPort || (wantPort != 0 && fd != wantFD) {
 		t.Errorf("Lookup(%d) = port %d, fd %d; want port %d, fd %d", asked, port, fd, wantPort, wantFD)
 	}
@@ -19,10 +19,10 @@ func assertLookup(t *testing.T, asked, wantPort, wantFD int) {
 
 func publish(t *testing.T, port, fd int) {
 	t.Helper()
-	if err := forksafe.Publish(port, fd); err != nil {
+	if err := handover.Publish(port, fd); err != nil {
 		t.Fatalf("Publish(%d, %d): %v", port, fd, err)
 	}
-	t.Cleanup(func() { forksafe.Withdraw(port, fd) })
+	t.Cleanup(func() { handover.Withdraw(port, fd) })
 }
 
 // Lookup(0) is "the first server published" (a worker's `client` without -port); a
@@ -38,15 +38,15 @@ func TestPortTablePublishLookupWithdraw(t *testing.T) {
 	assertLookup(t, 8002, 8002, 102)
 	assertLookup(t, 8003, 0, 0)
 
-	forksafe.Withdraw(8001, 999) // another server's pair: this one stays
+	handover.Withdraw(8001, 999) // another server's pair: this one stays
 	assertLookup(t, 8001, 8001, 101)
-	forksafe.Withdraw(8001, 101)
+	handover.Withdraw(8001, 101)
 	assertLookup(t, 8001, 0, 0)
 	assertLookup(t, 0, 8002, 102)
 
-	forksafe.Withdraw(8002, 102)
+	handover.Withdraw(8002, 102)
 	assertLookup(t, 0, 0, 0)
-	forksafe.Withdraw(8002, 102) // withdrawing what is not there is harmless
+	handover.Withdraw(8002, 102) // withdrawing what is not there is harmless
 }
 
 // The table grows past its first allocation and keeps every entry, in order.
@@ -59,7 +59,7 @@ func TestPortTableGrows(t *testing.T) {
 		assertLookup(t, 9000+i, 9000+i, 500+i)
 	}
 	assertLookup(t, 0, 9000, 500)
-	forksafe.Withdraw(9000+n/2, 500+n/2)
+	handover.Withdraw(9000+n/2, 500+n/2)
 	assertLookup(t, 9000+n/2, 0, 0)
 	assertLookup(t, 9000+n/2+1, 9000+n/2+1, 500+n/2+1)
 }

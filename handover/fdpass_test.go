@@ -1,4 +1,4 @@
-package forksafe_test
+package handover_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/forksafe"
+	"socketserver/handover"
 )
 
 // In the style of x/sys/unix's TestPassFD: a descriptor sent with ss_send_fd (PassConn)
@@ -17,13 +17,13 @@ func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 	server, worker := seqpacketPair(t)
 	r, w := pipe(t)
 
-	if err := forksafe.PassConn(server, w, netip.MustParseAddrPort("127.0.0.1:1"), false); err != nil {
+	if err := handover.PassConn(server, w, netip.MustParseAddrPort("127.0.0.1:1"), false); err != nil {
 		t.Fatalf("PassConn: %v", err)
 	}
 	if _, err := unix.FcntlInt(uintptr(w), unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
 		t.Fatalf("after PassConn the sender's descriptor %d is still open (F_GETFD: %v)", w, err)
 	}
-	received, _, ok, err := forksafe.RecvConn(worker)
+	received, _, ok, err := handover.RecvConn(worker)
 	if err != nil || !ok {
 		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}
@@ -44,21 +44,21 @@ func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 // worker's pair is the peer of the worker's own end, the copy of the worker's end is that
 // very socket, and the lifeline is the read end of the pipe whose write end the worker kept.
 func TestRegistrationPassesThreeDescriptorsInOrder(t *testing.T) {
-	registration, workersEnd, err := forksafe.RegistrationPair()
+	registration, workersEnd, err := handover.RegistrationPair()
 	must(t, err)
 	t.Cleanup(func() {
-		forksafe.Close(registration)
-		forksafe.CloseUnregistered(workersEnd)
+		handover.Close(registration)
+		handover.CloseUnregistered(workersEnd)
 	})
-	own, lifeline, err := forksafe.WorkerRegister(workersEnd)
+	own, lifeline, err := handover.WorkerRegister(workersEnd)
 	must(t, err)
 	closeAtEnd(t, own)
-	reg, _, err := forksafe.RecvRegistration(registration)
+	reg, _, err := handover.RecvRegistration(registration)
 	must(t, err)
 	t.Cleanup(func() {
-		forksafe.Close(reg.ServerEnd)
-		forksafe.Close(reg.WorkerEnd)
-		forksafe.Close(reg.Lifeline)
+		handover.Close(reg.ServerEnd)
+		handover.Close(reg.WorkerEnd)
+		handover.Close(reg.Lifeline)
 	})
 
 	if !sameFile(t, reg.WorkerEnd, own) {
@@ -114,7 +114,7 @@ var receivers = []receiver{
 		genuine: capturedConnMsg,
 		fds:     1,
 		recv: func(fd int) error {
-			conn, _, ok, err := forksafe.RecvConn(fd)
+			conn, _, ok, err := handover.RecvConn(fd)
 			if ok {
 				unix.Close(conn)
 			}
@@ -129,11 +129,11 @@ var receivers = []receiver{
 		genuine: capturedRegisterMsg,
 		fds:     3,
 		recv: func(fd int) error {
-			reg, _, err := forksafe.RecvRegistration(fd)
+			reg, _, err := handover.RecvRegistration(fd)
 			if err == nil {
-				forksafe.Close(reg.ServerEnd)
-				forksafe.Close(reg.WorkerEnd)
-				forksafe.Close(reg.Lifeline)
+				handover.Close(reg.ServerEnd)
+				handover.Close(reg.WorkerEnd)
+				handover.Close(reg.Lifeline)
 			}
 			return err
 		},

@@ -1,7 +1,7 @@
-package cgo
+package commands
 
 /*
-#include "socketserver.h"
+#include "commands.h"
 */
 import "C"
 

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../forksafe/forksafe.h"
+#include "worker.h"
 #include "_cgo_export.h"
-#include "socketserver.h"
+#include "commands.h"
 
 #define CREATE_USAGE \
 	"?-port port? -script file ?-workers n? ?-args list? ?-maxconnections n? ?-stoptimeout ms?"

@@ -1,4 +1,4 @@
-package cgo
+package commands
 
 import (
 	"os"
