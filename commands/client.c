@@ -25,7 +25,6 @@
 
 #include "worker.h"
 #include "protocol.h"
-#include "commands.h"
 
 /* One `client` call waiting for its connection. */
 typedef struct Request {

@@ -1,71 +1,31 @@
 /*
- * socketserver.h: declarations shared by the C files of the Tcl binding.
+ * commands.h: the server side of the package's commands, the C that calls Go.
  *
- * The Go/C boundary: command.c dispatches ::socketserver::socket. Its client subcommand
- * (worker.c) and everything that can run in a worker is C. The server, info and close
- * subcommands call the Go functions exported in exports.go, and only after ss_forked()
- * says this is not a forked child, because a child forked without exec cannot run Go.
+ * The commands themselves are the worker side's (worker/commands.c): they dispatch
+ * `server`, `info`, `close`, `handoff` and every `pool` subcommand here through the table
+ * ss_server_init registers, and only in a process that is not a forked child, because a
+ * child forked without exec cannot run Go. Nothing of the worker side calls this header's
+ * functions directly.
  */
-#ifndef SOCKETSERVER_H
-#define SOCKETSERVER_H
+#ifndef SOCKETSERVER_COMMANDS_H
+#define SOCKETSERVER_COMMANDS_H
 
-#include "tclcompat.h"
-#include "version.h"
+#include "worker.h"
 
-/* Creates ::socketserver::socket in interp. Called by Socketserver_Init after Tcl_InitStubs. */
-int SocketserverCmd_Init(Tcl_Interp *interp);
+/* Starts Go and registers the server side with the worker side's commands. Called by
+ * Socketserver_Init, before they are created, in a process that is not a forked child. */
+void ss_server_init(void);
 
-/* Sets a Tcl error: message and -errorcode (a list in a string). Returns TCL_ERROR. */
-int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
-
-/* The client subcommand (worker.c): C only, safe in a forked worker. */
-int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
-void ss_worker_init_process(void);
-int ss_worker_from_environment(Tcl_Interp *interp);
-
-/* ::socketserver::fork and ::socketserver::wait (fork.c): C only, like TclX's. */
-void ss_fork_init(Tcl_Interp *interp);
-/* Fork handlers giving a forked child epoll instances and eventfds of its own (notifier.c). */
-void ss_epoll_fork_init(void);
-void ss_epoll_fork_prepare(void);
-void ss_epoll_fork_parent(void);
-void ss_epoll_fork_child(void);
-
-/* ::socketserver::pool (pool.c). */
-int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+/* ::socketserver::pool's subcommands (pool.c); index is one of SS_POOL_*. */
+int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const objv[]);
 
 /* Errors Go returns: a system error (errnum) worded as Tcl's own socket -server words it,
  * or Go's message and -errorcode (malloc'd; freed here). Returns TCL_ERROR. */
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
-int ss_forked_error(Tcl_Interp *interp, const char *command);
-
-/* {SOCKETSERVER NOSERVER port}: no server of this process on port. Returns TCL_ERROR. */
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
-
-/* Reads a port this process may serve (1-65535); any other number, 0 included, is no
- * server's. */
-int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
-
-/* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
-int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide);
 
 /* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
 int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
                   const char *must, int *value);
-
-/*
- * A reporter carries background errors from the server's Go threads to the interpreter that
- * created the server (report.c). Go holds a reference while a server lives; it is a C
- * pointer, never a Go one.
- */
-typedef struct ss_reporter ss_reporter;
-ss_reporter *ss_reporter_for(Tcl_Interp *interp);
-void ss_reporter_retain(ss_reporter *reporter);
-void ss_reporter_release(ss_reporter *reporter);
-/* From any thread: queues a background error; takes ownership of the malloc'd strings. */
-void ss_report(ss_reporter *reporter, char *message, char *errorcode);
-/* In the interpreter's own thread: raises a background error now. */
-void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
 
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
 /* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */

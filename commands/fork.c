@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "worker.h"
-#include "commands.h"
 
 /* A child made by ::socketserver::fork and not yet reaped. */
 typedef struct Child {

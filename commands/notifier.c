@@ -27,7 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "worker.h"
 
 /* Descriptors below this are remembered once replaced (an eventfd in two epoll sets). */
 #define REMEMBERED_FDS 8192

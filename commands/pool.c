@@ -9,7 +9,9 @@
  *   ::socketserver::pool stop pool ?-timeout ms?
  *   ::socketserver::pool names
  *
- * Every subcommand is Go-backed, so a forked worker gets {SOCKETSERVER FORKED}.
+ * Every subcommand is Go-backed: the command is the worker side's (worker/commands.c), which
+ * calls ss_pool_subcommand through the server side's table, and in a forked worker raises
+ * {SOCKETSERVER FORKED} instead.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -19,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "worker.h"
 #include "_cgo_export.h"
 #include "commands.h"
 
@@ -32,7 +33,7 @@ static const char *library_dir(void)
 {
 	static char dir[4096];
 	Dl_info info;
-	if (dir[0] == 0 && dladdr((void *)ss_pool_cmd, &info) && info.dli_fname != NULL) {
+	if (dir[0] == 0 && dladdr((void *)ss_pool_subcommand, &info) && info.dli_fname != NULL) {
 		char *path = realpath(info.dli_fname, NULL);
 		if (path != NULL) {
 			strncpy(dir, dirname(path), sizeof(dir) - 1);
@@ -131,27 +132,11 @@ static int no_pool_error(Tcl_Interp *interp, const char *name)
 	return TCL_ERROR;
 }
 
-int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const objv[])
 {
-	static const char *const subcommands[] = {"create", "info", "names", "reload", "stop", NULL};
-	enum { POOL_CREATE, POOL_INFO, POOL_NAMES, POOL_RELOAD, POOL_STOP };
-	int index;
-	(void)data;
-
-	if (objc < 2) {
-		Tcl_WrongNumArgs(interp, 1, objv, "subcommand ?arg ...?");
-		return TCL_ERROR;
-	}
-	if (Tcl_GetIndexFromObj(interp, objv[1], subcommands, "subcommand", 0, &index) != TCL_OK)
-		return TCL_ERROR;
-	if (ss_forked()) {
-		char name[64];
-		snprintf(name, sizeof(name), "::socketserver::pool %s", subcommands[index]);
-		return ss_forked_error(interp, name);
-	}
-	if (index == POOL_CREATE)
+	if (index == SS_POOL_CREATE)
 		return create_cmd(interp, objc, objv);
-	if (index == POOL_NAMES) {
+	if (index == SS_POOL_NAMES) {
 		if (objc != 2) {
 			Tcl_WrongNumArgs(interp, 2, objv, NULL);
 			return TCL_ERROR;
@@ -163,19 +148,19 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 	}
 
 	int timeout_ms = -1;
-	if (index == POOL_STOP && objc == 5) {
+	if (index == SS_POOL_STOP && objc == 5) {
 		static const char *const stop_options[] = {"-timeout", NULL};
 		int option;
 		if (Tcl_GetIndexFromObj(interp, objv[3], stop_options, "option", 0, &option) != TCL_OK ||
 		    non_negative(interp, objv[4], "-timeout", &timeout_ms) != TCL_OK)
 			return TCL_ERROR;
 	} else if (objc != 3) {
-		Tcl_WrongNumArgs(interp, 2, objv, index == POOL_STOP ? "pool ?-timeout ms?" : "pool");
+		Tcl_WrongNumArgs(interp, 2, objv, index == SS_POOL_STOP ? "pool ?-timeout ms?" : "pool");
 		return TCL_ERROR;
 	}
 	char *name = Tcl_GetString(objv[2]);
 	switch (index) {
-	case POOL_INFO: {
+	case SS_POOL_INFO: {
 		char *info = ssPoolInfo(name);
 		if (info == NULL)
 			return no_pool_error(interp, name);
@@ -183,7 +168,7 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 		free(info);
 		return TCL_OK;
 	}
-	case POOL_RELOAD:
+	case SS_POOL_RELOAD:
 		return ssPoolReload(name) != 0 ? no_pool_error(interp, name) : TCL_OK;
 	default:
 		return ssPoolStop(name, timeout_ms) != 0 ? no_pool_error(interp, name) : TCL_OK;

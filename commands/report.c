@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #include "worker.h"
-#include "commands.h"
 
 #define REPORTER_KEY "socketserver::reporter"
 
@@ -98,8 +97,6 @@ void ss_report(ss_reporter *reporter, char *message, char *errorcode)
 	ss_unlock();
 }
 
-#include "_cgo_export.h"
-
 static void interp_deleted(ClientData data, Tcl_Interp *interp)
 {
 	ss_reporter *reporter = data;
@@ -108,8 +105,9 @@ static void interp_deleted(ClientData data, Tcl_Interp *interp)
 	reporter->alive = 0;
 	ss_unlock();
 	/* Its servers have nobody left to report to; close them. Never from a forked child. */
-	if (!ss_forked())
-		ssCloseServersOf(reporter);
+	const struct ss_server_side *server_side = ss_server_side();
+	if (server_side != NULL)
+		server_side->close_servers_of(reporter);
 	ss_reporter_release(reporter);
 }
 

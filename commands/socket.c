@@ -1,39 +1,27 @@
 /*
- * command.c: ::socketserver::socket, the command scripts call.
+ * socket.c: the server's subcommands of ::socketserver::socket, the command scripts call.
  *
  *   ::socketserver::socket server ?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? ?-waitdata ms? port
- *   ::socketserver::socket client ?-port port? handler
  *   ::socketserver::socket info ?port?
  *   ::socketserver::socket close port
+ *   ::socketserver::socket handoff port command ?arg ...?
  *
  * Arguments are typed here with Tcl's own parsers (so messages and -errorcodes are Tcl's);
- * Go validates and does the server's work. A forked child gets an error instead of Go.
+ * Go validates and does the server's work. The command itself, and its client subcommand,
+ * are the worker side's (worker/commands.c, worker/client.c): it reaches these through the
+ * table ss_server_init registers, and never in a forked child.
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
 #include "_cgo_export.h"
 #include "commands.h"
 
-#define USAGE "subcommand ?arg ...?"
 #define SERVER_USAGE                                                                              \
 	"?-backlog n? ?-fd n? ?-myaddr addr? ?-proxyprotocol bool? ?-proxytimeout ms? ?-queue n? " \
 	"?-reuseport bool? ?-systemd bool? ?-waitdata ms? port"
-
-static const char *const subcommands[] = {"client", "close", "handoff", "info", "server", NULL};
-enum { CMD_CLIENT, CMD_CLOSE, CMD_HANDOFF, CMD_INFO, CMD_SERVER };
-
-int ss_forked_error(Tcl_Interp *interp, const char *command)
-{
-	return ss_error(interp, "SOCKETSERVER FORKED",
-	                "%s is not available in a forked worker: the server belongs to the process that "
-	                "started it (a worker uses \"::socketserver::socket client\")",
-	                command);
-}
 
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 {
@@ -46,17 +34,6 @@ int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 	}
 	free(message);
 	free(errorcode);
-	return TCL_ERROR;
-}
-
-int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide)
-{
-	if (Tcl_GetWideIntFromObj(NULL, obj, wide) == TCL_OK)
-		return TCL_OK;
-	/* Not an integer: fail the way Tcl's own socket command does ({TCL VALUE INTEGER}). */
-	int ignored;
-	if (Tcl_GetIntFromObj(interp, obj, &ignored) == TCL_OK)
-		Tcl_GetWideIntFromObj(interp, obj, wide); /* an integer, but too large even for 64 bits */
 	return TCL_ERROR;
 }
 
@@ -78,13 +55,6 @@ int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideIn
 	}
 	*value = (int)wide;
 	return TCL_OK;
-}
-
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
-{
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
-	return TCL_ERROR;
 }
 
 /* Options come in pairs and the port last; an adopted socket (-fd, -systemd) brings its port. */
@@ -182,17 +152,6 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	return TCL_OK;
 }
 
-int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
-{
-	Tcl_WideInt wide;
-	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
-		return TCL_ERROR;
-	if (wide < 1 || wide > 65535)
-		return ss_no_server_error(interp, wide);
-	*port = (int)wide;
-	return TCL_OK;
-}
-
 static int close_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
 	int port = 0;
@@ -285,46 +244,33 @@ static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	return TCL_OK;
 }
 
-static int socket_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+static int socket_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const objv[])
 {
-	int index;
-	(void)data;
-	if (objc < 2) {
-		Tcl_WrongNumArgs(interp, 1, objv, USAGE);
-		return TCL_ERROR;
-	}
-	if (Tcl_GetIndexFromObj(interp, objv[1], subcommands, "subcommand", 0, &index) != TCL_OK)
-		return TCL_ERROR;
-	if (index == CMD_CLIENT)
-		return ss_client_cmd(interp, objc, objv);
-	if (ss_forked()) {
-		char name[64];
-		snprintf(name, sizeof(name), "::socketserver::socket %s", subcommands[index]);
-		return ss_forked_error(interp, name);
-	}
 	switch (index) {
-	case CMD_CLOSE:
+	case SS_SOCKET_CLOSE:
 		return close_cmd(interp, objc, objv);
-	case CMD_HANDOFF:
+	case SS_SOCKET_HANDOFF:
 		return handoff_cmd(interp, objc, objv);
-	case CMD_INFO:
+	case SS_SOCKET_INFO:
 		return info_cmd(interp, objc, objv);
 	default:
 		return server_cmd(interp, objc, objv);
 	}
 }
 
-static pthread_once_t process_init = PTHREAD_ONCE_INIT;
+/* What the worker side's commands call for the subcommands that run Go. */
+static const struct ss_server_side server_side = {
+	.socket = socket_subcommand,
+	.pool = ss_pool_subcommand,
+	.close_servers_of = ssCloseServersOf,
+};
 
-int SocketserverCmd_Init(Tcl_Interp *interp)
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+static void register_server_side(void) { ss_register_server_side(&server_side); }
+
+void ss_server_init(void)
 {
-	/* Starting Go (or waiting for it to finish starting) only where Go may run. */
-	if (!ss_forked())
-		ssGoStart();
-	pthread_once(&process_init, ss_worker_init_process);
-	if (ss_worker_from_environment(interp) != TCL_OK)
-		return TCL_ERROR;
-	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);
-	Tcl_CreateObjCommand(interp, "::socketserver::pool", ss_pool_cmd, NULL, NULL);
-	return TCL_OK;
+	/* Starting Go (or waiting for it to finish starting): the caller is not a forked child. */
+	ssGoStart();
+	pthread_once(&registered, register_server_side);
 }

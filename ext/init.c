@@ -1,13 +1,17 @@
 /* init.c: the package's entry points, called by Tcl's `load`. */
 #include "commands.h"
+#include "version.h"
 
 int Socketserver_Init(Tcl_Interp *interp)
 {
 	if (Tcl_InitStubs(interp, "8.6-", 0) == NULL)
 		return TCL_ERROR;
-	if (SocketserverCmd_Init(interp) != TCL_OK)
+	/* The server side starts Go, so not in a forked child; the worker side's commands (a
+	 * forked child's too) reach it only where it was started. */
+	if (!ss_forked())
+		ss_server_init();
+	if (ss_worker_init(interp) != TCL_OK)
 		return TCL_ERROR;
-	ss_fork_init(interp);
 	return Tcl_PkgProvideEx(interp, "socketserver", SOCKETSERVER_VERSION, NULL);
 }
 

@@ -1,22 +1,28 @@
 /*
- * forksafe.h: the C half of the rule this project lives by.
+ * worker.h: the worker side, the C that a process forked (without exec) from the server
+ * may run.
  *
  * Go owns the server process, and a child made by fork() without exec cannot run Go
- * (its runtime's threads are gone; the first goroutine switch or GC can hang). So every
- * descriptor the Go server creates is created here, in C, under one process lock that the
- * pthread_atfork handlers also take: a fork never happens half-way through creating one,
- * and the forked child closes them all before any Tcl code of its own runs. The child also
- * gets back the signal dispositions Go replaced, and ss_forked() tells the Tcl commands
- * that they must not enter Go.
+ * (its runtime's threads are gone; the first goroutine switch or GC can hang). So
+ * everything such a child may execute is here, and none of it calls Go or the server
+ * side's C (commands/, handover/): the server side calls this side, never the other way,
+ * except through the table of ss_server_side, which only a process that is not a forked
+ * child uses.
  *
- * Nothing in this file's implementation calls into Go.
+ * Every descriptor the Go server creates is created in C, under one process lock that the
+ * fork handler also takes: a fork never happens half-way through creating one, and the
+ * forked child closes them all before any Tcl code of its own runs. The child also gets
+ * back the signal dispositions Go replaced, and ss_forked() tells the commands that they
+ * must not enter the server side.
  */
-#ifndef SOCKETSERVER_FORKSAFE_H
-#define SOCKETSERVER_FORKSAFE_H
+#ifndef SOCKETSERVER_WORKER_H
+#define SOCKETSERVER_WORKER_H
 
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include "tclcompat.h"
 
 /* Nonzero in a process forked (without exec) from one that had loaded the library. */
 int ss_forked(void);
@@ -89,5 +95,76 @@ int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
 /* Nonzero if a server of this process (or of the parent it was forked from) served port
  * and none does now: its server is gone, not unknown. */
 int ss_ports_closed(int port);
+
+/* Sets a Tcl error: message and -errorcode (a list in a string). Returns TCL_ERROR. */
+int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
+
+/* {SOCKETSERVER FORKED}: command is not available in a forked worker. Returns TCL_ERROR. */
+int ss_forked_error(Tcl_Interp *interp, const char *command);
+
+/* {SOCKETSERVER NOSERVER port}: no server of this process on port. Returns TCL_ERROR. */
+int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
+
+/* Reads a port this process may serve (1-65535); any other number, 0 included, is no
+ * server's. */
+int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
+
+/* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
+int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide);
+
+/*
+ * A reporter carries background errors from the server's Go threads to the interpreter that
+ * created the server (report.c). Go holds a reference while a server lives; it is a C
+ * pointer, never a Go one.
+ */
+typedef struct ss_reporter ss_reporter;
+ss_reporter *ss_reporter_for(Tcl_Interp *interp);
+void ss_reporter_retain(ss_reporter *reporter);
+void ss_reporter_release(ss_reporter *reporter);
+/* From any thread: queues a background error; takes ownership of the malloc'd strings. */
+void ss_report(ss_reporter *reporter, char *message, char *errorcode);
+/* In the interpreter's own thread: raises a background error now. */
+void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
+
+/*
+ * The package's commands (commands.c): ::socketserver::socket, ::socketserver::pool,
+ * ::socketserver::fork and ::socketserver::wait, created in interp. Called by
+ * Socketserver_Init after Tcl_InitStubs, in every process, forked or not.
+ */
+int ss_worker_init(Tcl_Interp *interp);
+
+/* The subcommands of ::socketserver::socket and ::socketserver::pool, in their tables'
+ * order (commands.c). */
+enum { SS_SOCKET_CLIENT, SS_SOCKET_CLOSE, SS_SOCKET_HANDOFF, SS_SOCKET_INFO, SS_SOCKET_SERVER };
+enum { SS_POOL_CREATE, SS_POOL_INFO, SS_POOL_NAMES, SS_POOL_RELOAD, SS_POOL_STOP };
+
+/*
+ * The server side (commands/), for the subcommands that run Go: registered when the package
+ * loads in a process that is not a forked child, before the commands are created, so before
+ * that process can fork. ss_server_side() returns it, or NULL in a forked child: whatever
+ * the child inherited of it is never called, so no server-side C runs there.
+ */
+typedef int ss_subcommand_proc(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const objv[]);
+struct ss_server_side {
+	ss_subcommand_proc *socket; /* close, handoff, info and server (SS_SOCKET_*) */
+	ss_subcommand_proc *pool;   /* every subcommand (SS_POOL_*) */
+	/* Closes the servers of an interpreter being deleted (report.c). */
+	void (*close_servers_of)(ss_reporter *reporter);
+};
+void ss_register_server_side(const struct ss_server_side *server_side);
+const struct ss_server_side *ss_server_side(void);
+
+/* The client subcommand (client.c). */
+int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+void ss_worker_init_process(void);
+int ss_worker_from_environment(Tcl_Interp *interp);
+
+/* ::socketserver::fork and ::socketserver::wait (fork.c): C only, like TclX's. */
+void ss_fork_init(Tcl_Interp *interp);
+/* Fork handlers giving a forked child epoll instances and eventfds of its own (notifier.c). */
+void ss_epoll_fork_init(void);
+void ss_epoll_fork_prepare(void);
+void ss_epoll_fork_parent(void);
+void ss_epoll_fork_child(void);
 
 #endif

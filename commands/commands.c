@@ -1,0 +1,130 @@
+/*
+ * commands.c: the package's commands, created in every interpreter that loads it, a forked
+ * worker's included.
+ *
+ *   ::socketserver::socket client|close|handoff|info|server ?arg ...?
+ *   ::socketserver::pool create|info|names|reload|stop ?arg ...?
+ *   ::socketserver::fork, ::socketserver::wait (fork.c)
+ *
+ * `socket client` is the worker side's own (client.c). Every other subcommand runs Go, so it
+ * is the server side's (commands/socket.c, commands/pool.c), reached through the table the
+ * server side registers when the package loads in a process that is not a forked child. In
+ * a forked child those subcommands raise SOCKETSERVER FORKED here, and no server-side C runs.
+ * The argument readers and errors both sides use are here too.
+ */
+#include <pthread.h>
+#include <stdio.h>
+
+#include "worker.h"
+
+#define USAGE "subcommand ?arg ...?"
+
+/* In the order of SS_SOCKET_* and SS_POOL_* (worker.h). */
+static const char *const socket_subcommands[] = {"client", "close", "handoff", "info", "server", NULL};
+static const char *const pool_subcommands[] = {"create", "info", "names", "reload", "stop", NULL};
+
+static const struct ss_server_side *registered_server_side;
+
+void ss_register_server_side(const struct ss_server_side *server_side)
+{
+	registered_server_side = server_side;
+}
+
+const struct ss_server_side *ss_server_side(void)
+{
+	return ss_forked() ? NULL : registered_server_side;
+}
+
+int ss_forked_error(Tcl_Interp *interp, const char *command)
+{
+	return ss_error(interp, "SOCKETSERVER FORKED",
+	                "%s is not available in a forked worker: the server belongs to the process that "
+	                "started it (a worker uses \"::socketserver::socket client\")",
+	                command);
+}
+
+int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide)
+{
+	if (Tcl_GetWideIntFromObj(NULL, obj, wide) == TCL_OK)
+		return TCL_OK;
+	/* Not an integer: fail the way Tcl's own socket command does ({TCL VALUE INTEGER}). */
+	int ignored;
+	if (Tcl_GetIntFromObj(interp, obj, &ignored) == TCL_OK)
+		Tcl_GetWideIntFromObj(interp, obj, wide); /* an integer, but too large even for 64 bits */
+	return TCL_ERROR;
+}
+
+int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
+{
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
+	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
+	return TCL_ERROR;
+}
+
+int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
+{
+	Tcl_WideInt wide;
+	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
+		return TCL_ERROR;
+	if (wide < 1 || wide > 65535)
+		return ss_no_server_error(interp, wide);
+	*port = (int)wide;
+	return TCL_OK;
+}
+
+/* Reads objv[1], one of the subcommands in names: *index says which. */
+static int subcommand_of(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], const char *const names[], int *index)
+{
+	if (objc < 2) {
+		Tcl_WrongNumArgs(interp, 1, objv, USAGE);
+		return TCL_ERROR;
+	}
+	return Tcl_GetIndexFromObj(interp, objv[1], names, "subcommand", 0, index);
+}
+
+/* "command subcommand" is not available in a forked child. */
+static int forked_error(Tcl_Interp *interp, const char *command, const char *subcommand)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%s %s", command, subcommand);
+	return ss_forked_error(interp, name);
+}
+
+static int socket_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int index;
+	(void)data;
+	if (subcommand_of(interp, objc, objv, socket_subcommands, &index) != TCL_OK)
+		return TCL_ERROR;
+	if (index == SS_SOCKET_CLIENT)
+		return ss_client_cmd(interp, objc, objv);
+	const struct ss_server_side *server_side = ss_server_side();
+	if (server_side == NULL)
+		return forked_error(interp, "::socketserver::socket", socket_subcommands[index]);
+	return server_side->socket(interp, index, objc, objv);
+}
+
+static int pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int index;
+	(void)data;
+	if (subcommand_of(interp, objc, objv, pool_subcommands, &index) != TCL_OK)
+		return TCL_ERROR;
+	const struct ss_server_side *server_side = ss_server_side();
+	if (server_side == NULL)
+		return forked_error(interp, "::socketserver::pool", pool_subcommands[index]);
+	return server_side->pool(interp, index, objc, objv);
+}
+
+static pthread_once_t process_init = PTHREAD_ONCE_INIT;
+
+int ss_worker_init(Tcl_Interp *interp)
+{
+	pthread_once(&process_init, ss_worker_init_process);
+	if (ss_worker_from_environment(interp) != TCL_OK)
+		return TCL_ERROR;
+	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);
+	Tcl_CreateObjCommand(interp, "::socketserver::pool", pool_cmd, NULL, NULL);
+	ss_fork_init(interp);
+	return TCL_OK;
+}
