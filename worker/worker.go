@@ -1,4 +1,7 @@
 // Package worker is the C that a worker forked from the server process may run.
 package worker
 
+/*
+#cgo CFLAGS: -DUSE_TCL_STUBS -Wall -Wextra -Wno-unused-parameter
+*/
 import "C"
