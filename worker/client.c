@@ -74,7 +74,7 @@ typedef struct WorkerConn {
 /* Every registration in the process, for the fork handler; links edited under ss_lock. */
 static WorkerConn *conns;
 /* The write end of the pipe whose read end a forked child puts in place of its parent's
- * registrations (see forget_parent_registrations). */
+ * registrations (see ss_forget_parent_registrations). */
 static int inert_writer = -1;
 
 static const char *gone_message = "socketserver server on port %d is gone: no more connections will come";
@@ -652,10 +652,10 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
  * In a forked child, the parent's registrations are the parent's: the server sends them the
  * parent's connections. The child's copies of their descriptors are replaced with the read
  * end of a pipe nobody writes, so file handlers the child inherited never fire for them;
- * the child's next `client` call forgets them and registers afresh. Only async-signal-safe
- * calls here.
+ * the child's next `client` call forgets them and registers afresh. Called by the fork
+ * handler in the child (atfork.c); only async-signal-safe calls here.
  */
-static void forget_parent_registrations(void)
+void ss_forget_parent_registrations(void)
 {
 	int inert[2];
 	if (conns == NULL)
@@ -675,11 +675,6 @@ static void forget_parent_registrations(void)
 	if (inert_writer >= 0)
 		close(inert_writer);
 	inert_writer = inert[1];
-}
-
-void ss_worker_init_process(void)
-{
-	pthread_atfork(NULL, NULL, forget_parent_registrations);
 }
 
 /*

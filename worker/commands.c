@@ -12,7 +12,6 @@
  * a forked child those subcommands raise SOCKETSERVER FORKED here, and no server-side C runs.
  * The argument readers and errors both sides use are here too.
  */
-#include <pthread.h>
 #include <stdio.h>
 
 #include "worker.h"
@@ -116,11 +115,8 @@ static int pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 	return server_side->pool(interp, index, objc, objv);
 }
 
-static pthread_once_t process_init = PTHREAD_ONCE_INIT;
-
 int ss_worker_init(Tcl_Interp *interp)
 {
-	pthread_once(&process_init, ss_worker_init_process);
 	if (ss_worker_from_environment(interp) != TCL_OK)
 		return TCL_ERROR;
 	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);

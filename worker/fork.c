@@ -8,10 +8,10 @@
  *
  * The shape is TclX's, so a socketservertcl 1.1 script needs only `package require Tclx`
  * replaced. Nothing here calls Go: the child of fork runs C only. fork() itself runs the
- * pthread_atfork handlers every other fork runs too (forksafe/registry.c: server-only
- * descriptors closed, Go's signal handlers undone, Go-backed commands raising SOCKETSERVER
- * FORKED; worker.c: the parent's registrations made inert), so a child made here is the
- * child TclX's fork makes.
+ * package's fork handler (atfork.c), as every other fork does (server-only descriptors
+ * closed, Go's signal handlers undone, Go-backed commands raising SOCKETSERVER FORKED, the
+ * parent's registrations made inert, a Tcl 9 notifier of its own), so a child made here is
+ * the child TclX's fork makes.
  *
  * wait reaps only children made by this fork. The pools' workers are reaped by the Go
  * thread that started them (wait4 on their own pid); a wait(-1) here would steal their exit
@@ -236,36 +236,22 @@ static int wait_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 
 /* Whichever fork made it (this one, TclX's), a child starts with an empty table: the parent's
  * children are not its own, and their pidfds were closed with the other server-only
- * descriptors. The lock is held across fork() so the child never inherits it held. The
- * child also gets epoll instances of its own (notifier.c). These handlers are installed
- * after forksafe's and worker.c's, so they run after them in the child. */
-static void children_prepare(void)
+ * descriptors. The lock is held across fork() so the child never inherits it held. Parts
+ * of the fork handler (atfork.c). */
+void ss_children_fork_prepare(void) { pthread_mutex_lock(&children_lock); }
+void ss_children_fork_parent(void) { pthread_mutex_unlock(&children_lock); }
+void ss_children_fork_child(void)
 {
-	pthread_mutex_lock(&children_lock);
-	ss_epoll_fork_prepare();
-}
-static void children_parent(void)
-{
-	ss_epoll_fork_parent();
-	pthread_mutex_unlock(&children_lock);
-}
-static void children_child(void)
-{
-	ss_epoll_fork_child();
 	child_count = 0;
 	pthread_mutex_unlock(&children_lock);
 }
 
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-static void install_fork_handlers(void)
-{
-	ss_epoll_fork_init();
-	pthread_atfork(children_prepare, children_parent, children_child);
-}
+/* A forked child's own Tcl 9 notifier (notifier.c), from the first interpreter on. */
+static pthread_once_t notifier_once = PTHREAD_ONCE_INIT;
 
 void ss_fork_init(Tcl_Interp *interp)
 {
-	pthread_once(&fork_handlers_once, install_fork_handlers);
+	pthread_once(&notifier_once, ss_epoll_fork_init);
 	Tcl_CreateObjCommand(interp, "::socketserver::fork", fork_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, "::socketserver::wait", wait_cmd, NULL, NULL);
 }

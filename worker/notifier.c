@@ -15,8 +15,8 @@
  * prepare handler, while the forking thread, whose notifier the child keeps, is in fork()):
  * read in the child, they would race with the parent, which goes on registering handlers
  * (data pointers that mean nothing in the child) in the instance they still share. Called
- * from the fork handlers of fork.c, with its lock held, after worker.c's; the child part
- * makes only system calls.
+ * from the fork handler (atfork.c) with fork.c's lock held, in the child after the parent's
+ * registrations were made inert (client.c); the child part makes only system calls.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -104,7 +104,7 @@ static const char *number(const char *p, const char *end, int base, uint64_t *va
 
 /* Made by the prepare handler, used by the child's, closed by the parent's. The copies are
  * empty until the child: it registers each descriptor under its number as it is there (an
- * eventfd replaced, a worker's registration pair already made inert by worker.c, a closed
+ * eventfd replaced, a worker's registration pair already made inert by client.c, a closed
  * one skipped). */
 static struct {
 	int original, copy;

@@ -1,6 +1,6 @@
 /*
- * registry.c: the process lock, the registry of server-only descriptors and the fork handlers.
- * See forksafe.h for why. Nothing here calls into Go.
+ * registry.c: the process lock and the registry of server-only descriptors, which the fork
+ * handler (atfork.c) takes and closes. See worker.h for why. Nothing here calls into Go.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -173,18 +173,13 @@ int ss_close(int fd)
 	return rc;
 }
 
-/*
- * The fork handlers. prepare waits until no thread is creating a descriptor or inside Tcl on
- * the server's behalf; the child closes every server-only descriptor, so a dead server frees
- * its port and its workers read end-of-file, and puts back the signal handling Tcl expects.
- * Only async-signal-safe calls are made in the child.
- */
-static void atfork_prepare(void) { pthread_mutex_lock(&process_lock); }
-static void atfork_parent(void) { pthread_mutex_unlock(&process_lock); }
+/* The child's part of the fork handler (atfork.c). Only async-signal-safe calls. */
+void ss_mark_forked(void) { forked_child = 1; }
 
-static void atfork_child(void)
+/* Every server-only descriptor, so a dead server frees its port and its workers read
+ * end-of-file. */
+void ss_close_registered(void)
 {
-	forked_child = 1;
 	for (size_t byte = 0; byte < registered_bytes; byte++) {
 		for (int bit = 0; registered[byte] && bit < 8; bit++) {
 			if (registered[byte] & (1u << bit)) {
@@ -193,15 +188,4 @@ static void atfork_child(void)
 			}
 		}
 	}
-	ss_signals_restore_in_child();
-	pthread_mutex_unlock(&process_lock);
-}
-
-/*
- * Installed before the Go runtime starts (a constructor with a priority runs before the
- * unprioritised one that starts Go), so that these handlers run before any registered later.
- */
-__attribute__((constructor(102))) static void install_fork_handlers(void)
-{
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }

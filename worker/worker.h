@@ -83,6 +83,18 @@ void ss_signals_note_go(void);
 void ss_signals_restore_in_child(void);
 
 /*
+ * The parts of the fork handler (atfork.c), which calls them in its stated order: the
+ * registry's (registry.c: the process lock is ss_lock), the parent's registrations
+ * (client.c), a Tcl 9 notifier of the child's own (notifier.c), the children table (fork.c).
+ */
+void ss_mark_forked(void);
+void ss_close_registered(void);
+void ss_forget_parent_registrations(void);
+void ss_children_fork_prepare(void);
+void ss_children_fork_parent(void);
+void ss_children_fork_child(void);
+
+/*
  * The port table: for each port this process serves, the workers' end of its registration
  * pair. It lives in C memory so a forked worker finds it without calling Go. Each publish
  * gets a new generation, so a worker can tell a server that was closed and opened again.
@@ -156,12 +168,12 @@ const struct ss_server_side *ss_server_side(void);
 
 /* The client subcommand (client.c). */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
-void ss_worker_init_process(void);
 int ss_worker_from_environment(Tcl_Interp *interp);
 
 /* ::socketserver::fork and ::socketserver::wait (fork.c): C only, like TclX's. */
 void ss_fork_init(Tcl_Interp *interp);
-/* Fork handlers giving a forked child epoll instances and eventfds of its own (notifier.c). */
+/* A forked child's epoll instances and eventfds of its own (notifier.c): the reserve of
+ * descriptors taken when the package is first initialised, then the fork handler's parts. */
 void ss_epoll_fork_init(void);
 void ss_epoll_fork_prepare(void);
 void ss_epoll_fork_parent(void);
