@@ -6,8 +6,7 @@ package handover
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../worker
-#include "worker.h"
-#include "protocol.h"
+#include "handover.h"
 */
 import "C"
 

@@ -13,7 +13,7 @@
  */
 #include <sys/resource.h>
 
-#include "worker.h"
+#include "handover.h"
 
 static struct rlimit at_load;
 static int noted;

@@ -1,7 +1,7 @@
 package handover
 
 /*
-#include "worker.h"
+#include "handover.h"
 */
 import "C"
 

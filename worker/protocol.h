@@ -84,34 +84,6 @@ int ss_worker_unread(int own_fd);
  * flags: 0, or MSG_PEEK. */
 int ss_recv_conn(int fd, int *conn_fd, char ip[SS_IP_MAX], int *port, int *sends_ahead, int flags);
 
-/* Server side. */
-/* Receives one registration into fds (server's end, copy of the worker's end, lifeline; all
- * registered). Returns 0, or -1 with errno: EAGAIN for none, EMFILE or ENFILE for one left
- * queued because this process has no descriptors to spare, EPROTO for a malformed one
- * (dropped). */
-int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid);
-/* Takes back one connection a dead worker had not read, through the server's copy of its end
- * (registered, as ss_recv_conn returns otherwise). Returns 1, or 0 or -1 when none is left,
- * with errno EMFILE or ENFILE if one is left that this process has no descriptor for. */
-int ss_server_take_back(int worker_end, int *conn_fd, char ip[SS_IP_MAX], int *port);
-/* The peer address a CONN carries. Passed and returned by value here, so that Go passes no
- * pointer and allocates nothing per connection. */
-struct ss_peer {
-	char ip[SS_IP_MAX];
-	int port;
-};
-/* Sends one connection and closes the server's copy of it. Returns 0, or -1 with errno (the
- * connection is then still the server's). */
-int ss_server_pass_conn(int worker_fd, int conn_fd, struct ss_peer peer, int sends_ahead);
-/* What a worker's READYs said: rc is 1 (messages says how many; the state is set if it is
- * not 0), 0 at end of file, -1 on a malformed message or error (errno set). */
-struct ss_worker_state {
-	int rc, messages;
-	uint32_t waiting;
-	uint64_t taken;
-};
-/* Reads every READY waiting on a worker's pair, with as few system calls as it can, and keeps
- * the newest state. */
-struct ss_worker_state ss_server_read_worker(int worker_fd);
+/* The server side is the server's own: handover/handover.h. */
 
 #endif

@@ -4,13 +4,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "worker.h"
@@ -78,73 +75,6 @@ int ss_finish_create(int fd)
 	return fd;
 }
 
-int ss_socket(int domain, int type, int protocol)
-{
-	ss_lock();
-	return ss_finish_create(socket(domain, type | SOCK_CLOEXEC, protocol));
-}
-
-struct ss_accepted ss_accept(int listenfd)
-{
-	struct ss_accepted a;
-	socklen_t length = sizeof(a.peer);
-	ss_lock();
-	a.fd = ss_finish_create(accept4(listenfd, (struct sockaddr *)&a.peer, &length, SOCK_CLOEXEC));
-	return a;
-}
-
-int ss_epoll(void)
-{
-	ss_lock();
-	return ss_finish_create(epoll_create1(EPOLL_CLOEXEC));
-}
-
-int ss_eventfd(void)
-{
-	ss_lock();
-	return ss_finish_create(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-}
-
-int ss_socketpair(int sv[2], int register_both)
-{
-	ss_lock();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		int saved = errno;
-		ss_unlock();
-		errno = saved;
-		return -1;
-	}
-	if (register_both && mark(sv[1]) != 0) {
-		close(sv[0]);
-		close(sv[1]);
-		ss_unlock();
-		errno = ENOMEM;
-		return -1;
-	}
-	if (ss_finish_create(sv[0]) < 0) {
-		if (register_both) {
-			ss_lock();
-			unmark(sv[1]);
-			ss_unlock();
-		}
-		close(sv[1]);
-		return -1;
-	}
-	return 0;
-}
-
-int ss_lifeline(int fds[2])
-{
-	ss_lock();
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		int saved = errno;
-		ss_unlock();
-		errno = saved;
-		return -1;
-	}
-	return ss_finish_create_all(fds, 2);
-}
-
 static int is_marked(int fd)
 {
 	return (size_t)fd / 8 < registered_bytes && (registered[fd / 8] & (1u << (fd % 8)));
@@ -160,7 +90,6 @@ int ss_adopt(int fd)
 	}
 	return ss_finish_create(fd);
 }
-
 
 int ss_close(int fd)
 {

@@ -35,30 +35,14 @@ int ss_forked(void);
 void ss_lock(void);
 void ss_unlock(void);
 
-/* Server-only descriptors: created and registered atomically, closed in a forked child. */
-int ss_socket(int domain, int type, int protocol);
-/* An accepted connection and its peer, returned by value (so that Go passes no pointer and
- * allocates nothing per connection); fd is -1 with errno set if none was accepted. */
-struct ss_accepted {
-	int fd;
-	struct sockaddr_storage peer;
-};
-struct ss_accepted ss_accept(int listenfd);
-int ss_epoll(void);
-int ss_eventfd(void);
-/* SOCK_SEQPACKET pair. sv[0] is registered; sv[1] too if register_both (a pair whose other
- * end goes to a process the server spawns), else not (an end every forked worker inherits). */
-int ss_socketpair(int sv[2], int register_both);
-int ss_adopt(int fd); /* register a descriptor the server was given; EEXIST if it already is */
-int ss_close(int fd);                      /* unregister and close */
-/* For creators elsewhere: call with the lock held just after creating fd (or -1, errno set);
- * registers it and releases the lock, keeping errno. */
+/* Server-only descriptors, closed in a forked child. The server creates them (see
+ * handover/handover.h) with the lock held and then calls ss_finish_create, which registers
+ * fd (or does nothing with -1, errno set) and releases the lock, keeping errno. */
 int ss_finish_create(int fd);
 /* The same for n descriptors at once: 0, or -1 with all of them closed (ENOMEM). */
 int ss_finish_create_all(int *fds, int n);
-/* The pipe a worker the server spawns gets as its lifeline (see protocol.h): both ends
- * registered, until the write end is handed to the new process (and then closed here). */
-int ss_lifeline(int fds[2]);
+int ss_adopt(int fd); /* register a descriptor the server was given; EEXIST if it already is */
+int ss_close(int fd); /* unregister and close */
 
 /* Descriptor passing over AF_UNIX SOCK_SEQPACKET (no lock: used by both sides), at most 3
  * descriptors a message. */
@@ -74,9 +58,6 @@ ssize_t ss_send_fd(int sock, const void *buf, size_t len, int fd, int flags); /*
  */
 ssize_t ss_recv_fds(int sock, void *buf, size_t len, int *fds, int nfds, int flags);
 ssize_t ss_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
-
-/* The open-files soft limit when the library was loaded (see rlimit.c), or -1 if unknown. */
-long long ss_open_files_limit_at_load(void);
 
 /* Signal dispositions: see signals.c. */
 void ss_signals_note_go(void);
