@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // In the style of x/sys/unix's TestPassFD: a descriptor sent with ss_send_fd (PassConn)
@@ -23,7 +24,7 @@ func TestPassedDescriptorIsTheSameOpenFile(t *testing.T) {
 	if _, err := unix.FcntlInt(uintptr(w), unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
 		t.Fatalf("after PassConn the sender's descriptor %d is still open (F_GETFD: %v)", w, err)
 	}
-	received, _, ok, err := handover.RecvConn(worker)
+	received, _, ok, err := workertest.RecvConn(worker)
 	if err != nil || !ok {
 		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}
@@ -50,7 +51,7 @@ func TestRegistrationPassesThreeDescriptorsInOrder(t *testing.T) {
 		handover.Close(registration)
 		handover.CloseUnregistered(workersEnd)
 	})
-	own, lifeline, err := handover.WorkerRegister(workersEnd)
+	own, lifeline, err := workertest.Register(workersEnd)
 	must(t, err)
 	closeAtEnd(t, own)
 	reg, _, err := handover.RecvRegistration(registration)
@@ -114,7 +115,7 @@ var receivers = []receiver{
 		genuine: capturedConnMsg,
 		fds:     1,
 		recv: func(fd int) error {
-			conn, _, ok, err := handover.RecvConn(fd)
+			conn, _, ok, err := workertest.RecvConn(fd)
 			if ok {
 				unix.Close(conn)
 			}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // seqpacketPair is the kind of pair every protocol message travels over. Both ends are
@@ -110,11 +111,11 @@ func capturedConnMsg(t *testing.T) []byte {
 	return recvRaw(t, b)
 }
 
-// capturedRegisterMsg is a genuine REGISTER message, as handover.WorkerRegister writes it.
+// capturedRegisterMsg is a genuine REGISTER message, as workertest.Register writes it.
 func capturedRegisterMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	own, lifeline, err := handover.WorkerRegister(a)
+	own, lifeline, err := workertest.Register(a)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}

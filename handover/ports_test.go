@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // The port table stores numbers only, so these tests publish made-up ports and descriptor
@@ -11,7 +12,7 @@ import (
 
 func assertLookup(t *testing.T, asked, wantPort, wantFD int) {
 	t.Helper()
-	port, fd := handover.Lookup(asked)
+	port, fd := workertest.Lookup(asked)
 	if port != wantPort || (wantPort != 0 && fd != wantFD) {
 		t.Errorf("Lookup(%d) = port %d, fd %d; want port %d, fd %d", asked, port, fd, wantPort, wantFD)
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // registered is both sides of one worker's registration: what the worker keeps and what
@@ -31,7 +32,7 @@ func registeredWorker(t *testing.T) *registered {
 		handover.Close(registration)
 		handover.CloseUnregistered(workersEnd)
 	})
-	own, lifeline, err := handover.WorkerRegister(workersEnd)
+	own, lifeline, err := workertest.Register(workersEnd)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
@@ -109,7 +110,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 			r := registeredWorker(t)
 
 			sent := handover.WorkerState{Waiting: 1, Taken: 0}
-			if err := handover.WorkerReady(r.own, sent); err != nil {
+			if err := workertest.Ready(r.own, sent); err != nil {
 				t.Fatalf("WorkerReady: %v", err)
 			}
 			state, got, ok, err := handover.ReadWorker(r.reg.ServerEnd)
@@ -119,7 +120,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 
 			_, w := sendConn(t, r.reg.ServerEnd, p.sent)
 			unix.Close(w)
-			conn, peer, ok, err := handover.RecvConn(r.own)
+			conn, peer, ok, err := workertest.RecvConn(r.own)
 			if err != nil || !ok {
 				t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 			}
@@ -137,11 +138,11 @@ func TestProtocolRoundTrip(t *testing.T) {
 func TestRecvConnNothingYetThenEndOfFile(t *testing.T) {
 	r := registeredWorker(t)
 
-	if _, _, ok, err := handover.RecvConn(r.own); ok || !errors.Is(err, unix.EAGAIN) {
+	if _, _, ok, err := workertest.RecvConn(r.own); ok || !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("before anything was sent: ok=%v err=%v, want EAGAIN", ok, err)
 	}
 	r.closeServerEnd(t)
-	fd, _, ok, err := handover.RecvConn(r.own)
+	fd, _, ok, err := workertest.RecvConn(r.own)
 	if ok || err != nil || fd != -1 {
 		t.Fatalf("after the server closed: fd=%d ok=%v err=%v, want end of file", fd, ok, err)
 	}
@@ -153,12 +154,12 @@ func TestConnectionSentBeforeCloseIsDelivered(t *testing.T) {
 	r := registeredWorker(t)
 	rd, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:9")
 	r.closeServerEnd(t)
-	conn, _, ok, err := handover.RecvConn(r.own)
+	conn, _, ok, err := workertest.RecvConn(r.own)
 	if !ok || err != nil {
 		t.Fatalf("first receive: ok=%v err=%v, want the connection", ok, err)
 	}
 	unix.Close(conn)
-	if _, _, ok, err := handover.RecvConn(r.own); ok || err != nil {
+	if _, _, ok, err := workertest.RecvConn(r.own); ok || err != nil {
 		t.Fatalf("second receive: ok=%v err=%v, want end of file", ok, err)
 	}
 	assertNoCopyOfWriteEnd(t, rd, w)
@@ -175,7 +176,7 @@ func TestWorkerRegisterWithServerGone(t *testing.T) {
 	handover.Close(registration)
 
 	before := openFDCount(t)
-	if fd, lifeline, err := handover.WorkerRegister(workersEnd); err == nil {
+	if fd, lifeline, err := workertest.Register(workersEnd); err == nil {
 		unix.Close(fd)
 		unix.Close(lifeline)
 		t.Fatal("WorkerRegister succeeded with the server's end closed")
@@ -212,7 +213,7 @@ func TestReadWorkerKeepsTheNewestState(t *testing.T) {
 	var last handover.WorkerState
 	for i := range readies {
 		last = handover.WorkerState{Waiting: uint32(readies - i), Taken: uint64(1<<40 + i)} // 64 bits of Taken
-		must(t, handover.WorkerReady(r.own, last))
+		must(t, workertest.Ready(r.own, last))
 	}
 	state, got, ok, err := handover.ReadWorker(r.reg.ServerEnd)
 	if state != last || !got || !ok || err != nil {
@@ -231,7 +232,7 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 		// the worker's own and the server's (which a retiring server closes).
 		r := registeredWorker(t)
 		sent := handover.WorkerState{Waiting: 3, Taken: 7}
-		must(t, handover.WorkerReady(r.own, sent))
+		must(t, workertest.Ready(r.own, sent))
 		r.closeWorker()
 		must(t, handover.Close(r.reg.WorkerEnd))
 		r.reg.WorkerEnd = -1
@@ -282,11 +283,11 @@ func TestReadWorkerEndOfFileAndMalformed(t *testing.T) {
 	})
 }
 
-// readyMsg is a genuine READY message, as handover.WorkerReady writes it.
+// readyMsg is a genuine READY message, as workertest.Ready writes it.
 func readyMsg(t *testing.T) []byte {
 	t.Helper()
 	a, b := seqpacketPair(t)
-	must(t, handover.WorkerReady(a, handover.WorkerState{Waiting: 1, Taken: 2}))
+	must(t, workertest.Ready(a, handover.WorkerState{Waiting: 1, Taken: 2}))
 	return recvRaw(t, b)
 }
 
@@ -333,7 +334,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 	r := registeredWorker(t)
 	unread := func() int {
 		t.Helper()
-		n, err := handover.WorkerUnread(r.own)
+		n, err := workertest.Unread(r.own)
 		must(t, err)
 		return n
 	}
@@ -349,7 +350,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 		}
 	}
 	for i := sent - 1; i >= 0; i-- {
-		conn, _, ok, err := handover.RecvConn(r.own)
+		conn, _, ok, err := workertest.RecvConn(r.own)
 		if !ok || err != nil {
 			t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 		}
@@ -358,7 +359,7 @@ func TestWorkerUnreadCountsConnections(t *testing.T) {
 			t.Fatalf("WorkerUnread after taking %d of %d = %d, want %d", sent-i, sent, n, i)
 		}
 	}
-	if _, err := handover.WorkerUnread(-1); err == nil {
+	if _, err := workertest.Unread(-1); err == nil {
 		t.Error("WorkerUnread of a bad descriptor did not fail")
 	}
 }
@@ -371,7 +372,7 @@ func TestTakeBackReturnsUnreadConnectionsInOrder(t *testing.T) {
 	r := registeredWorker(t)
 	_, w := sendConn(t, r.reg.ServerEnd, "127.0.0.1:1")
 	unix.Close(w)
-	conn, _, ok, err := handover.RecvConn(r.own) // the worker took the first
+	conn, _, ok, err := workertest.RecvConn(r.own) // the worker took the first
 	if !ok || err != nil {
 		t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}

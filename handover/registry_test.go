@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // What a Go test can see of the registry: handover.Adopt fails with EEXIST for a
@@ -132,7 +133,7 @@ func TestDescriptorsAreCloseOnExecAndRegisteredAsDocumented(t *testing.T) {
 			r := registeredWorker(t)
 			_, w := pipe(t)
 			must(t, handover.PassConn(r.reg.ServerEnd, w, netip.MustParseAddrPort("127.0.0.1:1"), false))
-			conn, _, _, err := handover.RecvConn(r.own)
+			conn, _, _, err := workertest.RecvConn(r.own)
 			must(t, err)
 			return conn
 		}},

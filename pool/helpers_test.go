@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 	"socketserver/server"
 )
 
@@ -78,14 +79,14 @@ func runWorker(mode string) int {
 	}
 	if mode == "stall" {
 		// Asks for a connection and never takes it: it stays in the pair until this dies.
-		handover.WorkerReady(fd, handover.WorkerState{Waiting: 1, Taken: 0})
+		workertest.Ready(fd, handover.WorkerState{Waiting: 1, Taken: 0})
 		time.Sleep(30 * time.Second) // the test kills it long before; bounded should a test crash
 		return 0
 	}
 	exitAfter, _ := strconv.Atoi(os.Getenv(exitAfterEnv))
 	prefix := strconv.Itoa(os.Getpid()) + " "
 	for served := 0; exitAfter == 0 || served < exitAfter; served++ {
-		if handover.WorkerReady(fd, handover.WorkerState{Waiting: 1, Taken: uint64(served)}) != nil {
+		if workertest.Ready(fd, handover.WorkerState{Waiting: 1, Taken: uint64(served)}) != nil {
 			break
 		}
 		conn, ok := receive(fd)
@@ -129,7 +130,7 @@ func receive(fd int) (net.Conn, bool) {
 		if _, err := unix.Poll(pfd, -1); err != nil && !errors.Is(err, unix.EINTR) {
 			return nil, false
 		}
-		cfd, _, ok, err := handover.RecvConn(fd)
+		cfd, _, ok, err := workertest.RecvConn(fd)
 		switch {
 		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
 			continue

@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // Close: workers read end-of-file, a connection accepted ahead of them is closed, the port
@@ -46,7 +46,7 @@ func TestClose(t *testing.T) {
 	if info := s.Info(); info.Workers != 0 || info.Ready != 0 || info.Queued != 0 {
 		t.Errorf("Info after Close: %+v, want no workers, ready slots or queued connections", info)
 	}
-	if found, _ := handover.Lookup(port); found != 0 {
+	if found, _ := workertest.Lookup(port); found != 0 {
 		t.Errorf("port %d is still published after Close", port)
 	}
 	o.Port = port
@@ -62,7 +62,7 @@ func TestClose(t *testing.T) {
 func TestCloseWithNothingConnected(t *testing.T) {
 	s, _ := listen(t, loopback())
 	closeWithin(t, s)
-	if found, _ := handover.Lookup(s.Port()); found != 0 {
+	if found, _ := workertest.Lookup(s.Port()); found != 0 {
 		t.Errorf("port %d is still published after Close", s.Port())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // The whole path, with the counters at each step: register, READY, a client connects, the
@@ -327,7 +328,7 @@ func TestWorkerSendingGarbageIsDisconnected(t *testing.T) {
 // ignored; the server keeps taking registrations.
 func TestBadRegistrationIsReported(t *testing.T) {
 	s, rec := listen(t, loopback())
-	_, registration := handover.Lookup(s.Port())
+	_, registration := workertest.Lookup(s.Port())
 	if _, err := unix.Write(registration, []byte("no descriptor here")); err != nil {
 		t.Fatalf("write: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // exhaustDescriptors makes every new descriptor fail with EMFILE: it lowers the soft
@@ -202,7 +202,7 @@ func TestRegistrationOutOfDescriptorsStaysQueued(t *testing.T) {
 	for _, free := range []int{0, 2} {
 		t.Run(strconv.Itoa(free)+" free", func(t *testing.T) {
 			s, rec := listen(t, loopback())
-			_, registration := handover.Lookup(s.Port())
+			_, registration := workertest.Lookup(s.Port())
 			msg, fds, own, lifeline := registrationMessage(t)
 			w := newTestWorker(t, own, lifeline, unix.Close)
 			var spare []int
@@ -247,7 +247,7 @@ func registrationMessage(t *testing.T) (msg []byte, fds []int, own, lifeline int
 	must(t, err)
 	defer unix.Close(sv[0])
 	defer unix.Close(sv[1])
-	own, lifeline, err = handover.WorkerRegister(sv[0])
+	own, lifeline, err = workertest.Register(sv[0])
 	must(t, err)
 	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4*4))
 	n, oobn, _, _, err := unix.Recvmsg(sv[1], buf, oob, unix.MSG_CMSG_CLOEXEC)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // eventTimeout bounds every wait for something the server does in the background.
@@ -141,11 +142,11 @@ type testWorker struct {
 // registers with it.
 func registerWorker(t *testing.T, s *Server) *testWorker {
 	t.Helper()
-	port, registration := handover.Lookup(s.Port())
+	port, registration := workertest.Lookup(s.Port())
 	if port != s.Port() {
 		t.Fatalf("Lookup(%d) found port %d", s.Port(), port)
 	}
-	fd, lifeline, err := handover.WorkerRegister(registration)
+	fd, lifeline, err := workertest.Register(registration)
 	if err != nil {
 		t.Fatalf("WorkerRegister: %v", err)
 	}
@@ -191,7 +192,7 @@ func (w *testWorker) tell() {
 // tellState sends a READY saying state, whatever the worker's own is.
 func (w *testWorker) tellState(state handover.WorkerState) {
 	w.t.Helper()
-	if err := handover.WorkerReady(w.fd, state); err != nil {
+	if err := workertest.Ready(w.fd, state); err != nil {
 		w.t.Fatalf("WorkerReady(%+v): %v", state, err)
 	}
 }
@@ -201,7 +202,7 @@ func (w *testWorker) tellState(state handover.WorkerState) {
 func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, peer, ok, err := handover.RecvConn(w.fd)
+	fd, peer, ok, err := workertest.RecvConn(w.fd)
 	if err != nil || !ok {
 		w.t.Fatalf("RecvConn: ok=%v err=%v", ok, err)
 	}
@@ -222,7 +223,7 @@ func (w *testWorker) recvConn() (net.Conn, netip.AddrPort) {
 // unread is how many connections wait in the worker's pair.
 func (w *testWorker) unread() int {
 	w.t.Helper()
-	n, err := handover.WorkerUnread(w.fd)
+	n, err := workertest.Unread(w.fd)
 	if err != nil {
 		w.t.Fatalf("WorkerUnread: %v", err)
 	}
@@ -243,7 +244,7 @@ func (w *testWorker) assertNothingYet() {
 	if n := w.unread(); n != 0 {
 		w.t.Fatalf("worker has %d connections in its pair, want nothing", n)
 	}
-	if _, _, ok, err := handover.RecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
+	if _, _, ok, err := workertest.RecvConn(w.fd); ok || !errors.Is(err, unix.EAGAIN) {
 		w.t.Fatalf("worker has something: ok=%v err=%v, want nothing (EAGAIN)", ok, err)
 	}
 }
@@ -255,7 +256,7 @@ func (w *testWorker) assertNothingYet() {
 func (w *testWorker) assertServerGone() {
 	w.t.Helper()
 	waitReadable(w.t, w.fd)
-	fd, _, ok, err := handover.RecvConn(w.fd)
+	fd, _, ok, err := workertest.RecvConn(w.fd)
 	if ok {
 		unix.Close(fd)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // A port another server holds: *SocketError EADDRINUSE, worded as Tcl's own socket -server
@@ -37,7 +38,7 @@ func TestListenPortInUse(t *testing.T) {
 	if after := openFDCount(t); after != before {
 		t.Errorf("open descriptors: %d before, %d after the failed Listen", before, after)
 	}
-	if port, _ := handover.Lookup(o.Port); port != o.Port {
+	if port, _ := workertest.Lookup(o.Port); port != o.Port {
 		t.Errorf("the failed Listen withdrew the first server's port from the table")
 	}
 }
@@ -195,7 +196,7 @@ func TestReusePortClosingOneLeavesTheOtherFindable(t *testing.T) {
 	second, _ := listen(t, o)
 	closeWithin(t, second)
 
-	port, registration := handover.Lookup(first.Port())
+	port, registration := workertest.Lookup(first.Port())
 	if port != first.Port() || registration != first.registrationForWorkers {
 		t.Fatalf("Lookup(%d) = port %d, registration fd %d; want the open server's fd %d",
 			first.Port(), port, registration, first.registrationForWorkers)
@@ -209,10 +210,10 @@ func TestCloseWithdrawsOnlyItsOwnPort(t *testing.T) {
 	a, _ := listen(t, loopback())
 	b, _ := listen(t, loopback())
 	closeWithin(t, a)
-	if port, _ := handover.Lookup(a.Port()); port != 0 {
+	if port, _ := workertest.Lookup(a.Port()); port != 0 {
 		t.Errorf("closed server's port %d is still in the table", a.Port())
 	}
-	if port, _ := handover.Lookup(b.Port()); port != b.Port() {
+	if port, _ := workertest.Lookup(b.Port()); port != b.Port() {
 		t.Errorf("open server's port %d is no longer in the table", b.Port())
 	}
 }

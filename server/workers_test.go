@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"socketserver/handover"
+	"socketserver/internal/workertest"
 )
 
 // addWorker adds a worker the way a pool adds one it spawns: a pair and a lifeline made by
@@ -95,7 +96,7 @@ func TestClosedServerRefusesWork(t *testing.T) {
 	}
 	// Refused, the registration is closed all the same (the server owns it once given):
 	// the process's end of its pair reads end of file, its lifeline has no reader.
-	if fd, _, ok, err := handover.RecvConn(own); ok || err != nil {
+	if fd, _, ok, err := workertest.RecvConn(own); ok || err != nil {
 		if ok {
 			unix.Close(fd)
 		}
