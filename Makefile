@@ -48,7 +48,7 @@ GO_SOURCES := go.mod go.sum $(shell find . -path ./cmd -prune -o -path ./build -
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.c' -o -name '*.h' \) -print)
 TCL_FILES  := $(wildcard tcl/*.tcl)
 
-.PHONY: all deps test gotest tcltest tcltest9 tcl9 soak demo bench bench-smoke bench-tools install uninstall clean
+.PHONY: all deps test checkfork gotest tcltest tcltest9 tcl9 soak demo bench bench-smoke bench-tools install uninstall clean
 
 all: $(BUILD)/$(LIBRARY) $(BUILD)/pkgIndex.tcl $(TCL_FILES:tcl/%=$(BUILD)/%)
 
@@ -72,7 +72,18 @@ deps:
 
 # After deps, a new make: what deps.sh installed (Tcl's development files) is found.
 test: deps
-	@$(MAKE) --no-print-directory all gotest tcltest $(if $(TCLSH9),tcltest9)
+	@$(MAKE) --no-print-directory all checkfork gotest tcltest $(if $(TCLSH9),tcltest9)
+
+# The fork line (README.md, Architecture): worker/ holds all the C a forked worker may run,
+# and none of it can enter Go. scripts/check-worker-c.sh compiles each of its files alone,
+# with worker/worker.go's flags and the headers of each Tcl there is, and fails if one
+# includes _cgo_export.h or uses a symbol that is not worker/'s own, the C library's or
+# a Tcl stubs table.
+WORKER_CFLAGS = $(shell sed -n 's/^\#cgo CFLAGS: //p' worker/worker.go)
+checkfork:
+	scripts/check-worker-c.sh worker $(WORKER_CFLAGS) $(TCL_INCLUDE_SPEC)
+	$(if $(TCL_CONFIG9),scripts/check-worker-c.sh worker $(WORKER_CFLAGS) \
+		$(shell . $(TCL_CONFIG9) && echo $$TCL_INCLUDE_SPEC))
 
 gotest:
 	$(GO) vet ./...
