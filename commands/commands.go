@@ -1,7 +1,9 @@
-// Package cgo binds socketserver to Tcl: the ::socketserver::socket command (command.c),
-// the worker side of `client` (worker.c, C only, because a worker forked with TclX cannot
-// run Go), background errors from the server's Go threads (report.c), and the narrow set of
-// Go functions the C side calls for the server (exports.go).
+// Package commands is the server side of the package's Tcl commands, run only in the server
+// process: the subcommands that call Go (socket.c: `server`, `info`, `close`, `handoff`;
+// pool.c: every `pool` subcommand), the Go functions they call (exports.go), and the
+// server and pool tables behind them (servers.go, pools.go). The commands themselves, and
+// everything a forked worker may run, are package worker's C, which reaches this side only
+// through the table ss_server_init registers (see commands.h).
 //
 // Tcl's headers and stubs library come from the environment (CGO_CFLAGS, CGO_LDFLAGS),
 // which the Makefile fills in from tclConfig.sh.
@@ -12,4 +14,4 @@ package commands
 */
 import "C"
 
-import _ "socketserver/worker" // the fork handlers and the descriptor registry
+import _ "socketserver/worker" // the commands, the fork handler and the descriptor registry

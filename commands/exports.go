@@ -1,7 +1,9 @@
 package commands
 
-// The Go functions C calls. Each is reached only from a process that may run Go: the
-// command (command.c) and the interpreter-deletion callback (report.c) check ss_forked first.
+// The Go functions C calls, from socket.c and pool.c. Each is reached only from a process
+// that may run Go: the worker side's commands and interpreter-deletion callback
+// (worker/commands.c, worker/report.c) reach socket.c and pool.c only through the table
+// ss_server_init registers, which ss_server_side() withholds in a forked child.
 
 /*
 #include "commands.h"

@@ -1,7 +1,7 @@
 /*
  * descriptors.c: the descriptors the server creates (listeners, accepted connections, epoll,
  * eventfd, the server's ends of the pairs, lifelines): each created under the process lock
- * and registered with the worker side's registry (registry.c), so that a forked child
+ * and registered with the worker side's registry (worker/registry.c), so that a forked child
  * closes it. Only the server process calls these.
  */
 #define _GNU_SOURCE

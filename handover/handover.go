@@ -1,7 +1,9 @@
-// Package forksafe creates, passes and closes the server's descriptors in C, under the
-// process lock that the fork handlers take, so that a worker forked from the server with
-// TclX (which cannot run Go) inherits none of them and needs no Go to find its server.
-// See forksafe.h.
+// Package handover is the server's side of handing connections over to workers: it creates,
+// passes and closes the server's descriptors in C (descriptors.c, protocol.c), under the
+// process lock that the fork handler takes, so that a worker forked from the server with
+// TclX (which cannot run Go) inherits none of them and needs no Go to find its server. Only
+// the server process runs it; the worker's side is package worker's C, which it imports.
+// See handover.h and worker/worker.h.
 package handover
 
 /*
@@ -131,7 +133,7 @@ func Lifeline() (readEnd, writeEnd int, err error) {
 
 // PassConn hands one accepted connection and its peer address to a worker, then closes this
 // process's copy; sendsAhead says that this server may send connections ahead of READY (see
-// protocol.h). On failure the connection is still the caller's.
+// worker/protocol.h). On failure the connection is still the caller's.
 func PassConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error {
 	var cpeer C.struct_ss_peer
 	ip := (*[C.SS_IP_MAX]byte)(unsafe.Pointer(&cpeer.ip[0]))
@@ -171,7 +173,7 @@ func parsePeer(ip *[C.SS_IP_MAX]C.char, port C.int) netip.AddrPort {
 	return netip.AddrPortFrom(addr, uint16(port))
 }
 
-// WorkerState is what a worker's READY says (see protocol.h).
+// WorkerState is what a worker's READY says (see worker/protocol.h).
 type WorkerState struct {
 	Waiting uint32 // its `client` calls waiting for a connection
 	Taken   uint64 // connections it has taken from its pair

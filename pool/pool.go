@@ -6,7 +6,7 @@
 //
 // The environment protocol: a worker is started as `executable script ?args?` with its end
 // of its own SOCK_SEQPACKET pair (the server holds the other, already registered) as
-// descriptor 3, the write end of its lifeline pipe (see forksafe/protocol.h) as descriptor 4,
+// descriptor 3, the write end of its lifeline pipe (see worker/protocol.h) as descriptor 4,
 // and SOCKETSERVER_WORKER=port:3:4 in its environment; TCLLIBPATH starts with
 // the directory the package was loaded from. `package require socketserver` in the worker
 // reads SOCKETSERVER_WORKER, so `::socketserver::socket client handler` needs no port. When

@@ -125,8 +125,8 @@ func holdsFor(t *testing.T, s *Server, want counts) {
 
 // --- workers -----------------------------------------------------------------------------
 
-// testWorker is a worker in the test process, speaking the protocol through forksafe's Go
-// wrappers as the C worker side does: it keeps the state a READY says, how many calls wait
+// testWorker is a worker in the test process, speaking the protocol through workertest's Go
+// wrappers of the C worker side as that side does: it keeps the state a READY says, how many calls wait
 // (each ready() is one more `client` call) and how many connections it has taken.
 type testWorker struct {
 	t        *testing.T

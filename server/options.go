@@ -1,7 +1,7 @@
 // Package server is the Go side of a socketserver port: it listens, accepts when a worker is
 // ready (or up to -queue connections ahead), and hands each connection to exactly one ready
 // worker over the worker's own SOCK_SEQPACKET pair. It never runs in a forked worker: every
-// descriptor it makes comes from package forksafe, which a forked child closes.
+// descriptor it makes comes from package handover, which a forked child closes.
 package server
 
 import (

@@ -51,7 +51,7 @@ func (s *Server) Retire(w *Worker) {
 }
 
 // worker is one registered process (or thread) with its own pair (fd: the server's end).
-// The server knows of it what its READYs said (see protocol.h) and what it has sent since.
+// The server knows of it what its READYs said (see worker/protocol.h) and what it has sent since.
 type worker struct {
 	handover.Registration
 	pid      int

@@ -1,5 +1,5 @@
 /*
- * worker.c: `::socketserver::socket client ?-port port? handler`, the worker side.
+ * client.c: `::socketserver::socket client ?-port port? handler`, the worker side.
  *
  * All of it is C and none of it calls Go: it runs in workers forked with TclX, where the Go
  * runtime cannot run. A worker (a process, or a thread with its own interpreter) registers
