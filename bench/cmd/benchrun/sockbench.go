@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"socketserver/cmd/internal/sockreport"
+	"socketserver/bench/internal/sockreport"
 )
 
 // sockbenchReport is what `sockbench -json` prints.

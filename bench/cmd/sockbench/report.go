@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"socketserver/cmd/internal/sockreport"
+	"socketserver/bench/internal/sockreport"
 )
 
 // report is the outcome of a run, as -json prints it.
