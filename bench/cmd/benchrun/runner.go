@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // maxErrorRate is the share of failed connections above which a run fails benchrun.
@@ -126,7 +128,7 @@ func (b *bench) measure(ctx context.Context, srv *server, key rowKey) (sample, e
 	} else {
 		l := load{port: srv.port, mode: key.mode, lines: b.cfg.lines, concurrency: key.concurrency,
 			duration: b.cfg.duration, timeout: b.cfg.opTimeout}
-		var rep sockbenchReport
+		var rep sockreport.Report
 		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
 		if err == nil && rep.ErrorRate() > maxErrorRate {
 			err = fmt.Errorf("errors on %.1f%% of connections (%d errors, %d connections): %s",

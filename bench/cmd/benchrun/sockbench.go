@@ -13,9 +13,6 @@ import (
 	"socketserver/bench/internal/sockreport"
 )
 
-// sockbenchReport is what `sockbench -json` prints.
-type sockbenchReport = sockreport.Report
-
 // load is one sockbench run's shape.
 type load struct {
 	port        int
@@ -45,7 +42,7 @@ func (l load) args() []string {
 }
 
 // runSockbench runs sockbench for l, bounded by its own hard deadline plus a margin.
-func runSockbench(ctx context.Context, bin string, l load) (sockbenchReport, error) {
+func runSockbench(ctx context.Context, bin string, l load) (sockreport.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.duration+l.timeout+30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -53,7 +50,7 @@ func runSockbench(ctx context.Context, bin string, l load) (sockbenchReport, err
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 2 * time.Second
 	runErr := cmd.Run()
-	var rep sockbenchReport
+	var rep sockreport.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		return rep, fmt.Errorf("sockbench %s: %v (%s)", strings.Join(l.args(), " "), runErr, strings.TrimSpace(stderr.String()))
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // measureSyscalls counts the system calls of a socketserver server process (immediate
@@ -29,7 +31,7 @@ func (b *bench) measureSyscalls(ctx context.Context, res *results) {
 	out := filepath.Join(b.cfg.logdir, "strace-summary.txt")
 	l := load{port: srv.port, mode: modeOneshot, concurrency: straceConcurrency,
 		duration: 120 * time.Second, connections: b.cfg.straceConns, timeout: b.cfg.opTimeout}
-	var rep sockbenchReport
+	var rep sockreport.Report
 	err = withStrace(ctx, b.cfg.strace, srv.pids[0], out, func() error {
 		var err error
 		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
