@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -17,11 +15,9 @@ import (
 type load struct {
 	port        int
 	mode        string
-	lines       int
 	concurrency int
 	duration    time.Duration
 	connections int64 // 0: as many as fit in duration
-	timeout     time.Duration
 }
 
 // args is sockbench's command line for l. Oneshot runs close with RST (-linger0), so
@@ -29,9 +25,9 @@ type load struct {
 func (l load) args() []string {
 	a := []string{"-addr", "127.0.0.1:" + strconv.Itoa(l.port), "-mode", l.mode,
 		"-concurrency", strconv.Itoa(l.concurrency), "-duration", l.duration.String(),
-		"-timeout", l.timeout.String(), "-json"}
+		"-timeout", opTimeout.String(), "-json"}
 	if l.mode == modePersistent {
-		a = append(a, "-lines", strconv.Itoa(l.lines))
+		a = append(a, "-lines", strconv.Itoa(persistentLines))
 	} else {
 		a = append(a, "-linger0")
 	}
@@ -41,21 +37,14 @@ func (l load) args() []string {
 	return a
 }
 
-// runSockbench runs sockbench for l, bounded by its own hard deadline plus a margin.
+// runSockbench runs sockbench for l, bounded by its own hard deadline plus a margin. A
+// run that failed may still have printed its report (no request succeeded, say): that
+// report comes back with the error.
 func runSockbench(ctx context.Context, bin string, l load) (sockreport.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, l.duration+l.timeout+30*time.Second)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, l.args()...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 2 * time.Second
-	runErr := cmd.Run()
+	stdout, err := runBounded(ctx, l.duration+opTimeout+30*time.Second, bin, l.args()...)
 	var rep sockreport.Report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		return rep, fmt.Errorf("sockbench %s: %v (%s)", strings.Join(l.args(), " "), runErr, strings.TrimSpace(stderr.String()))
+	if jsonErr := json.Unmarshal(stdout, &rep); jsonErr != nil && err == nil {
+		err = fmt.Errorf("%s %s: %v", bin, strings.Join(l.args(), " "), jsonErr)
 	}
-	if runErr != nil {
-		return rep, fmt.Errorf("sockbench: %v: %s", runErr, strings.TrimSpace(stderr.String()))
-	}
-	return rep, nil
+	return rep, err
 }
