@@ -106,10 +106,10 @@ demo:
 	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
-# make bench: the server comparison (cmd/benchrun driving cmd/sockbench and ab against the
-# servers of bench/servers and cmd/goecho), about 7 minutes; replaces the results in
-# BENCHMARKS.md. make bench-smoke: one short configuration of each kind of row, results in
-# $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
+# make bench: the server comparison (bench/cmd/benchrun driving bench/cmd/sockbench and ab
+# against the servers of bench/servers and bench/cmd/goecho; bench/ is a Go module of its
+# own), about 7 minutes; replaces the results in BENCHMARKS.md. make bench-smoke: one short
+# configuration of each kind of row, results in $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
 # rows run interleaved with socketserver's ("" compares nothing); BENCH_VARIANTS: more
 # `socket server` options for extra socketserver rows, ";"-separated ("" for none).
 # BENCHFLAGS adds benchrun flags, e.g. BENCHFLAGS='-duration 3s -repeat 5'.

@@ -13,7 +13,7 @@ const (
 	ssImmediate                    // socketserver, TclX-forked workers, gets/puts/close at once
 	plainTcl                       // one Tcl process, `socket -server`, event-driven
 	reusePort                      // N processes, each its own SO_REUSEPORT socketserver listener
-	goEcho                         // cmd/goecho, the upper bound
+	goEcho                         // bench/cmd/goecho, the upper bound
 	httpdWorkers                   // tcllib httpd in socketserver workers (examples/httpd_server.tcl)
 	httpdSingle                    // tcllib httpd, one process listening itself
 )

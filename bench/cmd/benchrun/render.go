@@ -150,7 +150,7 @@ func joinInts(xs []int) string {
 const howToRead = `
 ### How to read this
 
-Each row is one server under one client load from cmd/sockbench on loopback: "oneshot"
+Each row is one server under one client load from sockbench on loopback: "oneshot"
 connections carry one line each (connect, send, read the reply, close with RST), so conn/s
 measures accepting and handing over connections; "persistent" connections carry many lines,
 so req/s measures the handler. conn/s and req/s are medians over the runs, as are p50 and
