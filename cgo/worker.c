@@ -483,13 +483,10 @@ static int taken_event(Tcl_Event *ev, int flags)
  * sends more while this one is served. The handler is called from Tcl's event queue, before
  * the event loop would wait: no round trip through the notifier. Returns 1 if it took one.
  */
-static int take_sent_ahead(WorkerConn *c)
+/* Keeps a connection `client` took from the pair itself for the next request, and queues
+ * the event that hands it over. */
+static void hand_over_from_event_queue(WorkerConn *c, int fd, const char *ip, int port)
 {
-	int fd, port;
-	char ip[SS_IP_MAX];
-	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
-	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
-		return 0;
 	c->taken++;
 	c->taken_in_a_row++;
 	keep_unclaimed(c, fd, ip, port);
@@ -498,6 +495,16 @@ static int take_sent_ahead(WorkerConn *c)
 	ev->header.proc = taken_event;
 	ev->c = c;
 	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+}
+
+static int take_sent_ahead(WorkerConn *c)
+{
+	int fd, port;
+	char ip[SS_IP_MAX];
+	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
+		return 0;
+	hand_over_from_event_queue(c, fd, ip, port);
 	/* If the pair is closed, the writable handler finds out. */
 	int unread = ss_worker_unread(c->fd);
 	if (unread >= 0 && unread <= SS_REFILL_AT)
@@ -530,15 +537,8 @@ static void wait_briefly_for_answer(WorkerConn *c)
 	    ppoll(&pfd, 1, &wait, NULL) != 1 || ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
 		return;
 	c->outstanding--;
-	c->taken++;
-	c->taken_in_a_row++;
 	update_watching(c);
-	keep_unclaimed(c, fd, ip, port);
-	c->reserved++;
-	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
-	ev->header.proc = taken_event;
-	ev->c = c;
-	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+	hand_over_from_event_queue(c, fd, ip, port);
 }
 
 static void pair_event(ClientData data, int mask)
