@@ -191,9 +191,7 @@ func ssPoolStop(name *C.char, timeoutMs C.int) C.int {
 	} else {
 		p.Stop(millis(timeoutMs))
 	}
-	poolsMu.Lock()
-	delete(pools, C.GoString(name))
-	poolsMu.Unlock()
+	forgetPool(C.GoString(name)) // now, not when the goroutine of createPool gets to it
 	return 0
 }
 

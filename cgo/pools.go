@@ -41,14 +41,16 @@ func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error)
 	pools[name] = p
 	poolsMu.Unlock()
 	go func() {
-		// A pool ends with its server; forget it then.
-		<-srv.Done()
-		p.Stop(cfg.StopTimeout)
-		poolsMu.Lock()
-		delete(pools, name)
-		poolsMu.Unlock()
+		<-p.Stopped() // by `pool stop`, or by its server closing (pool.Start sees to that)
+		forgetPool(name)
 	}()
 	return name, nil
+}
+
+func forgetPool(name string) {
+	poolsMu.Lock()
+	delete(pools, name)
+	poolsMu.Unlock()
 }
 
 func findPool(name string) (*pool.Pool, bool) {

@@ -70,7 +70,9 @@ type Pool struct {
 	slots    []slot
 	respawns int
 	stopping bool
-	reloads  atomic.Int32 // reloads in progress
+	reloads  atomic.Int32  // reloads in progress
+	stopped  chan struct{} // closed when a Stop has ended every worker
+	stopOnce sync.Once
 }
 
 // slot is one of the Workers places; it counts its worker's quick exits.
@@ -96,16 +98,20 @@ func Start(cfg Config) (*Pool, error) {
 		return nil, &server.Error{Msg: fmt.Sprintf("couldn't read worker script \"%s\": %v", cfg.Script, err),
 			Code: []string{"SOCKETSERVER", "BADVALUE", "-script", cfg.Script}}
 	}
-	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers)}
+	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers), stopped: make(chan struct{})}
 	for i := range cfg.Workers {
 		if _, err := p.spawn(i, false); err != nil {
 			p.Stop(0)
 			return nil, err
 		}
 	}
+	// A pool ends with its server: this is the one place that says so.
 	go func() {
-		<-cfg.Server.Done()
-		p.Stop(cfg.StopTimeout)
+		select {
+		case <-cfg.Server.Done():
+			p.Stop(cfg.StopTimeout)
+		case <-p.stopped:
+		}
 	}()
 	return p, nil
 }
@@ -194,10 +200,14 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	w, err := p.cfg.Server.AddWorker(reg, pid, server.WorkerHooks{
 		MaxConnections: p.cfg.MaxConnections,
 		OnFirstReady: func() {
+			// It works: from now on a trial worker is a worker like any other, unless it was
+			// retired meanwhile (markRetiring): then it stays "retiring", and retired.
 			if trial {
-				m.retired.Store(false) // it works: from now on it is a worker like any other
+				m.retired.Store(false)
 			}
-			m.state.Store("running")
+			if !m.state.CompareAndSwap("starting", "running") && trial {
+				m.retired.Store(true)
+			}
 			readyOnce.Do(func() { close(m.ready) })
 		},
 		OnLimit: func() {
@@ -284,13 +294,19 @@ func (p *Pool) retire(m *member, grace time.Duration) {
 }
 
 // markRetiring marks m as ending by choice, so its exit is not respawned, and kills it if it
-// takes over grace to finish. False if it was marked already.
+// takes over grace to finish. False if it was marked already: of the callers that race to
+// retire a worker (its connection limit, a reload, Stop), exactly one gets true.
 func (p *Pool) markRetiring(m *member, grace time.Duration) bool {
-	if m.state.Load() == "retiring" {
-		return false
+	for {
+		state := m.state.Load()
+		if state == "retiring" {
+			return false
+		}
+		if m.state.CompareAndSwap(state, "retiring") {
+			break
+		}
 	}
 	m.retired.Store(true)
-	m.state.Store("retiring")
 	go func() {
 		select {
 		case <-m.exited:
@@ -363,6 +379,7 @@ func (p *Pool) Stop(timeout time.Duration) {
 		members := p.sortedMembers()
 		p.mu.Unlock()
 		if len(members) == 0 {
+			p.stopOnce.Do(func() { close(p.stopped) })
 			return
 		}
 		overdue := time.Now().After(deadline)
@@ -425,6 +442,9 @@ func (p *Pool) Info() Info {
 	}
 	return info
 }
+
+// Stopped is closed once the pool has stopped: by Stop, or because its server closed.
+func (p *Pool) Stopped() <-chan struct{} { return p.stopped }
 
 // StopTimeout is the pool's -stoptimeout.
 func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout }

@@ -3,11 +3,14 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -399,7 +402,56 @@ func TestPoolStopsWithItsServer(t *testing.T) {
 	waitFor(t, func() bool { info := p.Info(); return info.Stopping && len(info.Workers) == 0 },
 		func() string { return fmt.Sprintf("pool %+v after its server closed", p.Info()) })
 	waitGone(t, workers...)
+	select {
+	case <-p.Stopped():
+	case <-time.After(eventTimeout):
+		t.Fatal("Stopped not closed after the server closed")
+	}
 	p.rec.AssertNone(t)
+}
+
+// Stopped is closed by an explicit Stop as well, once every worker has gone.
+func TestPoolStoppedAfterStop(t *testing.T) {
+	p := startPool(t, nil)
+	p.waitRunning(2)
+	select {
+	case <-p.Stopped():
+		t.Fatal("Stopped closed before Stop")
+	default:
+	}
+	p.stopWithin(eventTimeout, eventTimeout)
+	select {
+	case <-p.Stopped():
+	default:
+		t.Fatal("Stopped not closed when Stop returned")
+	}
+}
+
+// Of callers racing to retire one worker (its connection limit, a reload, Stop), exactly
+// one is told to go on; the worker ends retired, whatever its state was.
+func TestMarkRetiringOnce(t *testing.T) {
+	for _, state := range []string{"starting", "running"} {
+		p := &Pool{}
+		m := &member{pid: math.MaxInt32, exited: make(chan struct{})} // no such process
+		m.state.Store(state)
+		var wg sync.WaitGroup
+		var won atomic.Int32
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if p.markRetiring(m, time.Hour) {
+					won.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		close(m.exited) // ends the grace timer before it could signal anything
+		if won.Load() != 1 || m.state.Load() != "retiring" || !m.retired.Load() {
+			t.Errorf("from %q: %d callers won, state %v, retired %v; want 1, retiring, true",
+				state, won.Load(), m.state.Load(), m.retired.Load())
+		}
+	}
 }
 
 // A worker that exits on its own (after one connection here) is respawned like any exit.
