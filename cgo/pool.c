@@ -87,7 +87,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			return TCL_ERROR;
 	}
 	if (script == NULL)
-		return ss_error(interp, "SOCKETSERVER BADVALUE -script", "missing -script: the worker script to run");
+		return ss_error(interp, "SOCKETSERVER BADVALUE -script", NULL, "missing -script: the worker script to run");
 	Tcl_Size argc = 0;
 	Tcl_Obj **argv_objs = NULL;
 	if (args != NULL && Tcl_ListObjGetElements(interp, args, &argc, &argv_objs) != TCL_OK)
@@ -122,13 +122,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 
 static int no_pool_error(Tcl_Interp *interp, const char *name)
 {
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver pool \"%s\"", name));
-	Tcl_Obj *code = Tcl_NewListObj(0, NULL);
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("NOPOOL", -1));
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(name, -1));
-	Tcl_SetObjErrorCode(interp, code);
-	return TCL_ERROR;
+	return ss_error(interp, "SOCKETSERVER NOPOOL", Tcl_NewStringObj(name, -1), "no socketserver pool \"%s\"", name);
 }
 
 int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])

@@ -15,8 +15,22 @@
 /* Creates ::socketserver::socket in interp. Called by Socketserver_Init after Tcl_InitStubs. */
 int SocketserverCmd_Init(Tcl_Interp *interp);
 
-/* Sets a Tcl error: message and -errorcode (a list in a string). Returns TCL_ERROR. */
-int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
+/*
+ * The errors of the C side (errors.c, which calls no Go). ss_error sets every one of them:
+ * the message, printf-style, and the -errorcode: the words of code (a list in a string, such
+ * as "SOCKETSERVER NOSERVER"), then word, unless NULL, as one more (a port, a pool's name:
+ * quoted as a list element needs). Returns TCL_ERROR.
+ */
+int ss_error(Tcl_Interp *interp, const char *code, Tcl_Obj *word, const char *format, ...);
+/* A system call failed with err: the message, then ": " and err's, and Tcl's own -errorcode
+ * for it ({POSIX ENAME message}, from Tcl_PosixError). Returns TCL_ERROR. */
+int ss_posix_error(Tcl_Interp *interp, int err, const char *format, ...);
+/* Reports the error just set in interp (by ss_error or an error below) as a background error. */
+void ss_background_error(Tcl_Interp *interp);
+/* {SOCKETSERVER NOSERVER port}: no server of this process on port. */
+int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
+/* {SOCKETSERVER SERVERGONE port}: the server on port closed, or its process died. */
+int ss_server_gone_error(Tcl_Interp *interp, int port);
 
 /* The client subcommand (worker.c): C only, safe in a forked worker. */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
@@ -38,9 +52,6 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
  * or Go's message and -errorcode (malloc'd; freed here). Returns TCL_ERROR. */
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 int ss_forked_error(Tcl_Interp *interp, const char *command);
-
-/* {SOCKETSERVER NOSERVER port}: no server of this process on port. Returns TCL_ERROR. */
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
 
 /* Reads a port this process may serve (1-65535); any other number, 0 included, is no
  * server's. */
@@ -64,8 +75,6 @@ void ss_reporter_retain(ss_reporter *reporter);
 void ss_reporter_release(ss_reporter *reporter);
 /* From any thread: queues a background error; takes ownership of the malloc'd strings. */
 void ss_report(ss_reporter *reporter, char *message, char *errorcode);
-/* In the interpreter's own thread: raises a background error now. */
-void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
 
 /* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
 /* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
