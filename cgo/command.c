@@ -270,5 +270,6 @@ int SocketserverCmd_Init(Tcl_Interp *interp)
 		return TCL_ERROR;
 	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, "::socketserver::pool", ss_pool_cmd, NULL, NULL);
+	Tcl_CreateObjCommand(interp, "::socketserver::ClientPort", ss_client_port_cmd, NULL, NULL);
 	return TCL_OK;
 }

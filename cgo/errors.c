@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../forksafe/forksafe.h"
 #include "socketserver.h"
 
 /* The message, printf-style (Tcl_ObjPrintf takes no va_list). */
@@ -70,10 +71,12 @@ void ss_background_error(Tcl_Interp *interp)
 	Tcl_Release(interp);
 }
 
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
+int ss_no_server_error(Tcl_Interp *interp, int port)
 {
-	return ss_error(interp, "SOCKETSERVER NOSERVER", Tcl_NewWideIntObj(port),
-	                "no socketserver server on port %lld", (long long)port);
+	if (port == 0)
+		return ss_error(interp, "SOCKETSERVER NOSERVER", NULL,
+		                "no socketserver server: call \"::socketserver::socket server\" before starting workers");
+	return ss_error(interp, "SOCKETSERVER NOSERVER", Tcl_NewIntObj(port), "no socketserver server on port %d", port);
 }
 
 int ss_server_gone_error(Tcl_Interp *interp, int port)
@@ -98,8 +101,10 @@ int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 	Tcl_WideInt wide;
 	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
 		return TCL_ERROR;
-	if (wide < 1 || wide > 65535)
-		return ss_no_server_error(interp, wide);
+	/* The shape of every range error (server/options.go, Range), which Go cannot make here. */
+	if (wide < 1 || wide > SS_PORT_MAX)
+		return ss_error(interp, "SOCKETSERVER BADVALUE port", Tcl_NewWideIntObj(wide),
+		                "bad port %lld: must be an integer from 1 to %d", (long long)wide, SS_PORT_MAX);
 	*port = (int)wide;
 	return TCL_OK;
 }

@@ -130,17 +130,18 @@ func ssHandoff(port C.int, argc C.int, argv **C.char, environ **C.char, errnum *
 	return C.int(pid)
 }
 
-// ssPoolCreate returns the new pool's name (malloc'd), or NULL with the error set.
+// ssPoolCreate starts a pool: 1 with its name (malloc'd) in *name; 0 if no server of this
+// process serves the port (for 0, none asked, the port `client` would use: FirstPort), for C
+// to say so (ss_no_server_error); -1 with the error set.
 //
 //export ssPoolCreate
-func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, errnum *C.int, message, errorcode **C.char) *C.char {
+func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, name **C.char,
+	errnum *C.int, message, errorcode **C.char) C.int {
 	port := int(copts.port)
 	if port == 0 {
-		if all := ports(); len(all) > 0 {
-			port = all[0]
-		}
+		port = forksafe.FirstPort()
 	}
-	name, err := createPool(owner, port, pool.Config{
+	created, err := createPool(owner, port, pool.Config{
 		Workers:        int(copts.workers),
 		Executable:     C.GoString(copts.executable),
 		Script:         C.GoString(copts.script),
@@ -150,11 +151,14 @@ func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, errnum 
 		MaxConnections: uint64(copts.maxconnections),
 		StopTimeout:    millis(copts.stoptimeout_ms),
 	})
-	if err != nil {
-		setError(err, errnum, message, errorcode)
-		return nil
+	switch {
+	case errors.Is(err, errNoServer):
+		return 0
+	case err != nil:
+		return C.int(setError(err, errnum, message, errorcode))
 	}
-	return C.CString(name)
+	*name = C.CString(created)
+	return 1
 }
 
 // ssPoolInfo returns the pool's info as a Tcl dict (malloc'd), or NULL if there is no such pool.

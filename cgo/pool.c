@@ -71,7 +71,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			rc = non_negative(interp, objv[i + 1], "-maxconnections", &maxconnections);
 			break;
 		case OPT_PORT:
-			rc = ss_get_ranged(interp, objv[i + 1], "-port", 1, 65535, "a served port", &opts.port);
+			rc = ss_port_arg(interp, objv[i + 1], &opts.port);
 			break;
 		case OPT_SCRIPT:
 			script = objv[i + 1];
@@ -108,12 +108,16 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	opts.environ = environ;
 
 	ss_reporter *reporter = ss_reporter_for(interp);
-	int errnum = 0;
+	int errnum = 0, created = -1;
 	char *name = NULL, *message = NULL, *errorcode = NULL;
 	if (reporter != NULL)
-		name = ssPoolCreate(reporter, &opts, &errnum, &message, &errorcode);
+		created = ssPoolCreate(reporter, &opts, &name, &errnum, &message, &errorcode);
 	ckfree((char *)opts.argv);
-	if (name == NULL)
+	if (reporter == NULL)
+		return ss_error(interp, "POSIX ENOMEM {not enough memory}", NULL, "not enough memory");
+	if (created == 0)
+		return ss_no_server_error(interp, opts.port);
+	if (created < 0)
 		return ss_go_error(interp, errnum, message, errorcode);
 	Tcl_SetObjResult(interp, Tcl_NewStringObj(name, -1));
 	free(name);

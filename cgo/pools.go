@@ -6,14 +6,13 @@ package cgo
 import "C"
 
 import (
-	"fmt"
+	"errors"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"socketserver/pool"
-	"socketserver/server"
 )
 
 // The process's pools by name ("pool1", ...).
@@ -23,10 +22,13 @@ var (
 	lastPool int
 )
 
+// errNoServer: createPool found no server on the port; the C side words it (errors.c).
+var errNoServer = errors.New("no server")
+
 func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error) {
 	srv, ok := lookup(port)
 	if !ok {
-		return "", noServer(port)
+		return "", errNoServer
 	}
 	poolsMu.Lock()
 	name := "pool" + strconv.Itoa(lastPool+1)
@@ -95,12 +97,3 @@ func boolWord(b bool) string {
 }
 
 func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-func noServer(port int) error {
-	if port == 0 {
-		return &server.Error{Msg: `no socketserver server: call "::socketserver::socket server" first`,
-			Code: []string{"SOCKETSERVER", "NOSERVER"}}
-	}
-	return &server.Error{Msg: fmt.Sprintf("no socketserver server on port %d", port),
-		Code: []string{"SOCKETSERVER", "NOSERVER", strconv.Itoa(port)}}
-}

@@ -27,13 +27,16 @@ int ss_error(Tcl_Interp *interp, const char *code, Tcl_Obj *word, const char *fo
 int ss_posix_error(Tcl_Interp *interp, int err, const char *format, ...);
 /* Reports the error just set in interp (by ss_error or an error below) as a background error. */
 void ss_background_error(Tcl_Interp *interp);
-/* {SOCKETSERVER NOSERVER port}: no server of this process on port. */
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
+/* {SOCKETSERVER NOSERVER port}: no server of this process on port; for port 0 (none named),
+ * {SOCKETSERVER NOSERVER}: no server at all. */
+int ss_no_server_error(Tcl_Interp *interp, int port);
 /* {SOCKETSERVER SERVERGONE port}: the server on port closed, or its process died. */
 int ss_server_gone_error(Tcl_Interp *interp, int port);
 
 /* The client subcommand (worker.c): C only, safe in a forked worker. */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+/* ::socketserver::ClientPort ?port?, for prefork: the port client would use, or its error. */
+int ss_client_port_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 void ss_worker_init_process(void);
 int ss_worker_from_environment(Tcl_Interp *interp);
 
@@ -53,8 +56,9 @@ int ss_pool_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const ob
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 int ss_forked_error(Tcl_Interp *interp, const char *command);
 
-/* Reads a port this process may serve (1-65535); any other number, 0 included, is no
- * server's. */
+/* Reads a port that names a server (client -port, info, close, handoff, pool create -port):
+ * 1 to SS_PORT_MAX, any other number {SOCKETSERVER BADVALUE port value}. C's, not Go's,
+ * because `client` reads it in forked workers. */
 int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
 
 /* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */

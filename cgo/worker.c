@@ -540,6 +540,36 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 	return TCL_OK;
 }
 
+/* The server `client` asks for a connection: the one on the port asked, or for 0 the first
+ * this process knows of. Returns its port, or 0 with the error set. */
+static int find_server(Tcl_Interp *interp, int asked, int *registration_fd, unsigned *generation)
+{
+	int port = ss_ports_lookup(asked, registration_fd, generation);
+	if (port == 0 && ss_ports_closed(asked))
+		ss_server_gone_error(interp, asked);
+	else if (port == 0)
+		ss_no_server_error(interp, asked);
+	return port;
+}
+
+int ss_client_port_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int asked = 0, registration_fd;
+	unsigned generation;
+	(void)data;
+	if (objc > 2) {
+		Tcl_WrongNumArgs(interp, 1, objv, "?port?");
+		return TCL_ERROR;
+	}
+	if (objc == 2 && ss_port_arg(interp, objv[1], &asked) != TCL_OK)
+		return TCL_ERROR;
+	int port = find_server(interp, asked, &registration_fd, &generation);
+	if (port == 0)
+		return TCL_ERROR;
+	Tcl_SetObjResult(interp, Tcl_NewIntObj(port));
+	return TCL_OK;
+}
+
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
 	int asked, registration_fd;
@@ -548,13 +578,9 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 
 	if (parse_client_args(interp, objc, objv, &asked, &handler) != TCL_OK)
 		return TCL_ERROR;
-	int port = ss_ports_lookup(asked, &registration_fd, &generation);
-	if (port == 0) {
-		if (asked != 0)
-			return ss_ports_closed(asked) ? ss_server_gone_error(interp, asked) : ss_no_server_error(interp, asked);
-		return ss_error(interp, "SOCKETSERVER NOSERVER", NULL,
-		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
-	}
+	int port = find_server(interp, asked, &registration_fd, &generation);
+	if (port == 0)
+		return TCL_ERROR;
 
 	WorkerConn *c = find_conn(port);
 	if (c != NULL && (c->inherited || c->generation != generation)) {
@@ -658,7 +684,7 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 
 	if (spec == NULL)
 		return TCL_OK;
-	if (sscanf(spec, "%d:%d:%d%c", &port, &fd, &lifeline, &trailing) != 3 || port < 1 || port > 65535 ||
+	if (sscanf(spec, "%d:%d:%d%c", &port, &fd, &lifeline, &trailing) != 3 || port < 1 || port > SS_PORT_MAX ||
 	    fd < 0 || lifeline < 0 || lifeline == fd)
 		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER", NULL,
 		                "SOCKETSERVER_WORKER must be port:descriptor:lifeline, not \"%s\"", spec);
