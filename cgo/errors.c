@@ -108,18 +108,3 @@ int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
 	*port = (int)wide;
 	return TCL_OK;
 }
-
-int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
-                  const char *must, int *value)
-{
-	Tcl_WideInt wide;
-	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
-		return TCL_ERROR;
-	if (wide < min || wide > max) {
-		char code[64]; /* what is an option's name: one word */
-		snprintf(code, sizeof(code), "SOCKETSERVER BADVALUE %s", what);
-		return ss_error(interp, code, Tcl_NewWideIntObj(wide), "bad %s %s: must be %s", what, Tcl_GetString(obj), must);
-	}
-	*value = (int)wide;
-	return TCL_OK;
-}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"time"
 
 	"socketserver/pool"
 )
@@ -95,5 +94,3 @@ func boolWord(b bool) string {
 	}
 	return "0"
 }
-
-func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }

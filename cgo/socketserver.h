@@ -64,9 +64,6 @@ int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
 /* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
 int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide);
 
-/* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
-int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
-                  const char *must, int *value);
 
 /*
  * A reporter carries background errors from the server's Go threads to the interpreter that
@@ -80,8 +77,12 @@ void ss_reporter_release(ss_reporter *reporter);
 /* From any thread: queues a background error; takes ownership of the malloc'd strings. */
 void ss_report(ss_reporter *reporter, char *message, char *errorcode);
 
-/* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
-/* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
+/*
+ * What `server` was asked for, typed by Tcl's own parsers, for Go to copy into server.Options
+ * and validate there (Options.Validate): the numbers as the caller wrote them (wide), so the
+ * errors name them unchanged. Two shapes, because the cgo boundary needs two: C cannot make a
+ * Go value, and the server package cannot see a C type.
+ */
 struct ss_server_options {
 	long long port, backlog, queue, proxytimeout_ms, fd, waitdata_ms;
 	int backlog_given, fd_given, proxytimeout_given, reuseport;
@@ -97,10 +98,11 @@ struct ss_info {
 	unsigned long long accepted, dispatched, rejected, silent;
 };
 
-/* What `pool create` was asked for. */
+/* What `pool create` was asked for: port checked (ss_port_arg; 0 if not given), the other
+ * numbers as the caller wrote them, for Go to check (pool.Config.Validate). */
 struct ss_pool_options {
-	int port, workers, stoptimeout_ms;
-	long long maxconnections;
+	int port;
+	long long workers, maxconnections, stoptimeout_ms;
 	const char *executable, *script, *library_dir;
 	int argc;
 	const char **argv;

@@ -47,7 +47,7 @@ const (
 	stopPoll = 20 * time.Millisecond
 )
 
-// Config describes a pool.
+// Config describes a pool, its numbers as the caller gave them (see Validate).
 type Config struct {
 	Name           string
 	Server         *server.Server
@@ -57,9 +57,17 @@ type Config struct {
 	Args           []string // its arguments
 	Env            []string // the environment to start from (the Tcl process's own)
 	LibraryDir     string   // added in front of TCLLIBPATH
-	MaxConnections uint64   // replace a worker after this many connections (0: never)
-	StopTimeout    time.Duration
+	MaxConnections int64    // replace a worker after this many connections (0: never)
+	StopTimeout    server.Millis
 	Report         server.Reporter
+}
+
+// Validate checks the numbers against their ranges (server.WorkersRange and the others,
+// beside the server's own). Start expects a valid Config; the Tcl layer validates before it
+// looks for the server, so a bad value is reported first.
+func (c Config) Validate() error {
+	return server.FirstError(server.WorkersRange.Check(int64(c.Workers)),
+		server.MaxConnectionsRange.Check(c.MaxConnections), server.StopTimeoutRange.Check(int64(c.StopTimeout)))
 }
 
 // Pool is a running pool.
@@ -109,7 +117,7 @@ func Start(cfg Config) (*Pool, error) {
 	go func() {
 		select {
 		case <-cfg.Server.Done():
-			p.Stop(cfg.StopTimeout)
+			p.Stop(cfg.StopTimeout.Duration())
 		case <-p.stopped:
 		}
 	}()
@@ -198,7 +206,7 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	var readyOnce sync.Once
 	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
 	w, err := p.cfg.Server.AddWorker(reg, pid, server.WorkerHooks{
-		MaxConnections: p.cfg.MaxConnections,
+		MaxConnections: uint64(p.cfg.MaxConnections),
 		OnFirstReady: func() {
 			// It works: from now on a trial worker is a worker like any other, unless it was
 			// retired meanwhile (markRetiring): then it stays "retiring", and retired.
@@ -212,7 +220,7 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 		},
 		OnLimit: func() {
 			// Marked here, before the worker can exit, so its exit is not taken for a crash.
-			if p.markRetiring(m, p.cfg.StopTimeout) {
+			if p.markRetiring(m, p.cfg.StopTimeout.Duration()) {
 				go p.respawn(m.slot)
 			}
 		},
@@ -351,7 +359,7 @@ func (p *Pool) Reload() {
 			}
 			select {
 			case <-fresh.ready:
-				p.retire(m, p.cfg.StopTimeout)
+				p.retire(m, p.cfg.StopTimeout.Duration())
 			case <-fresh.exited:
 				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d exited before it was ready",
 					p.cfg.Name, fresh.pid), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
@@ -447,4 +455,4 @@ func (p *Pool) Info() Info {
 func (p *Pool) Stopped() <-chan struct{} { return p.stopped }
 
 // StopTimeout is the pool's -stoptimeout.
-func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout }
+func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout.Duration() }

@@ -327,7 +327,7 @@ func TestPoolReloadReplacesEveryWorker(t *testing.T) {
 func TestPoolStopWaitsForConnectionsInProgress(t *testing.T) {
 	for _, poolTimeout := range []time.Duration{eventTimeout, 50 * time.Millisecond} {
 		t.Run("pool StopTimeout "+poolTimeout.String(), func(t *testing.T) {
-			p := startPool(t, func(c *Config) { c.Workers, c.StopTimeout = 1, poolTimeout })
+			p := startPool(t, func(c *Config) { c.Workers, c.StopTimeout = 1, server.Millis(poolTimeout.Milliseconds()) })
 			pid := p.waitRunning(1)[0]
 			client, err := dialServer(p.srv.Port())
 			if err != nil {
@@ -381,7 +381,7 @@ func TestPoolStopKillsWorkersAfterTheTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	p := startPool(t, func(c *Config) {
 		setEnv(c, modeEnv, "linger")
-		c.StopTimeout = time.Minute // only Stop's own timeout applies
+		c.StopTimeout = 60000 // a minute: only Stop's own timeout applies
 	})
 	workers := p.waitRunning(2)
 	took := p.stopWithin(timeout, eventTimeout)
@@ -424,6 +424,26 @@ func TestPoolStoppedAfterStop(t *testing.T) {
 	case <-p.Stopped():
 	default:
 		t.Fatal("Stopped not closed when Stop returned")
+	}
+}
+
+// Validate checks each number against its range, as the caller gave it.
+func TestConfigValidate(t *testing.T) {
+	if err := (Config{Workers: 1024, MaxConnections: 0, StopTimeout: 0}).Validate(); err != nil {
+		t.Errorf("a valid Config: %v", err)
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		code string
+	}{
+		{Config{Workers: 0}, "SOCKETSERVER BADVALUE -workers 0"},
+		{Config{Workers: 1, MaxConnections: -1}, "SOCKETSERVER BADVALUE -maxconnections -1"},
+		{Config{Workers: 1, StopTimeout: 1 << 40}, "SOCKETSERVER BADVALUE -stoptimeout 1099511627776"},
+	} {
+		var tclErr *server.Error
+		if err := tc.cfg.Validate(); !errors.As(err, &tclErr) || strings.Join(tclErr.Code, " ") != tc.code {
+			t.Errorf("Validate(%+v) = %v, want %s", tc.cfg, err, tc.code)
+		}
 	}
 }
 
@@ -507,7 +527,7 @@ func TestPoolStartErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
-			cfg.Name, cfg.Server, cfg.Workers, cfg.StopTimeout = "bad", srv, 2, time.Second
+			cfg.Name, cfg.Server, cfg.Workers, cfg.StopTimeout = "bad", srv, 2, 1000
 			cfg.Report = newRecorder().Report
 			p, err := Start(cfg)
 			if err == nil {
