@@ -1,10 +1,13 @@
 /*
  * command.c: ::socketserver::socket, the command scripts call.
  *
- *   ::socketserver::socket server ?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? ?-waitdata ms? port
- *   ::socketserver::socket client ?-port port? handler
- *   ::socketserver::socket info ?port?
- *   ::socketserver::socket close port
+ *   ::socketserver::socket server ?-backlog n? ?-fd n? ?-myaddr addr? ?-proxyprotocol bool?
+ *                                 ?-proxytimeout ms? ?-queue n? ?-reuseport bool? ?-systemd bool?
+ *                                 ?-waitdata ms? ?port?      opens (or adopts) a listener
+ *   ::socketserver::socket client ?-port port? handler   asks for one connection (worker.c)
+ *   ::socketserver::socket info ?port?                   the served ports, or one's counts
+ *   ::socketserver::socket close port                    closes a server
+ *   ::socketserver::socket handoff port command ?arg ...?  starts a program with the sockets
  *
  * Arguments are typed here with Tcl's own parsers (so messages and -errorcodes are Tcl's);
  * Go validates and does the server's work. A forked child gets an error instead of Go.

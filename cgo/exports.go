@@ -1,7 +1,11 @@
 package cgo
 
-// The Go functions C calls. Each is reached only from a process that may run Go: the
-// command (command.c) and the interpreter-deletion callback (report.c) check ss_forked first.
+// The Go functions C calls, and who calls them: ::socketserver::socket (command.c: ssGoStart
+// when the package loads; ssServerOpen, ssServerClose, ssServerInfo, ssServerPorts and
+// ssHandoff for server, close, info and handoff), ::socketserver::pool (pool.c: ssPoolCreate,
+// ssPoolInfo, ssPoolReload, ssPoolStop, ssPoolNames) and the interpreter-deletion callback
+// (report.c: ssCloseServersOf). Each is reached only from a process that may run Go: every
+// caller checks ss_forked first. worker.c, fork.c, notifier.c and errors.c call none.
 
 /*
 #include "socketserver.h"

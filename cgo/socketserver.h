@@ -2,9 +2,11 @@
  * socketserver.h: declarations shared by the C files of the Tcl binding.
  *
  * The Go/C boundary: command.c dispatches ::socketserver::socket. Its client subcommand
- * (worker.c) and everything that can run in a worker is C. The server, info and close
- * subcommands call the Go functions exported in exports.go, and only after ss_forked()
- * says this is not a forked child, because a child forked without exec cannot run Go.
+ * (worker.c) and everything that can run in a worker is C, and calls no Go (errors.c,
+ * fork.c, notifier.c too). The server, info, close and handoff subcommands and
+ * ::socketserver::pool (pool.c) call the Go functions exported in exports.go, and only after
+ * ss_forked() says this is not a forked child, because a child forked without exec cannot
+ * run Go.
  */
 #ifndef SOCKETSERVER_H
 #define SOCKETSERVER_H
