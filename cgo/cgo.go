@@ -1,7 +1,9 @@
-// Package cgo binds socketserver to Tcl: the ::socketserver::socket command (command.c),
-// the worker side of `client` (worker.c, C only, because a worker forked with TclX cannot
-// run Go), background errors from the server's Go threads (report.c), and the narrow set of
-// Go functions the C side calls for the server (exports.go).
+// Package cgo binds socketserver to Tcl. In C only, because a worker forked with TclX
+// cannot run Go: the worker side of `client` (worker.c), ::socketserver::fork and wait
+// (fork.c, notifier.c) and the C side's errors (errors.c). Calling Go, where ss_forked says
+// it may: the ::socketserver::socket command (command.c), ::socketserver::pool (pool.c) and
+// background errors from the server's Go threads (report.c), through the narrow set of Go
+// functions exported in exports.go.
 //
 // Tcl's headers and stubs library come from the environment (CGO_CFLAGS, CGO_LDFLAGS),
 // which the Makefile fills in from tclConfig.sh.

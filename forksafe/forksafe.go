@@ -191,6 +191,17 @@ func Publish(port, workersEnd int) error {
 	return nil
 }
 
+// PortMax is the highest TCP port (SS_PORT_MAX, which the C side checks ports against too).
+const PortMax = C.SS_PORT_MAX
+
+// FirstPort is the port a worker's `client` without -port asks (ss_ports_lookup decides): the
+// first published of those still served, or 0 if there is none.
+func FirstPort() int {
+	var registrationFD C.int
+	var generation C.uint
+	return int(C.ss_ports_lookup(0, &registrationFD, &generation))
+}
+
 // Withdraw removes a server from the table workers read: the one on port whose
 // registration pair has workersEnd (two servers may share a port with SO_REUSEPORT).
 func Withdraw(port, workersEnd int) { C.ss_ports_withdraw(C.int(port), C.int(workersEnd)) }

@@ -76,6 +76,9 @@ long long ss_open_files_limit_at_load(void);
 void ss_signals_note_go(void);
 void ss_signals_restore_in_child(void);
 
+/* The highest TCP port: the one definition of the ports' range, for C and Go (PortMax). */
+#define SS_PORT_MAX 65535
+
 /*
  * The port table: for each port this process serves, the workers' end of its registration
  * pair. It lives in C memory so a forked worker finds it without calling Go. Each publish
@@ -84,7 +87,9 @@ void ss_signals_restore_in_child(void);
 int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
 /* Two servers may share a port (-reuseport): the registration pair says which one goes. */
 void ss_ports_withdraw(int port, int registration_fd);
-/* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
+/* port 0 asks for the first port published: this is the one place that says what a worker's
+ * `client` without -port uses, and what `pool create` and prefork without -port use too.
+ * Returns the port, or 0 if there is none. */
 int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
 /* Nonzero if a server of this process (or of the parent it was forked from) served port
  * and none does now: its server is gone, not unknown. */
