@@ -43,8 +43,8 @@ PREFIX ?= /usr/local
 PKGDIR ?= $(or $(firstword $(TCL_PACKAGE_PATH)),$(PREFIX)/lib)/socketserver$(VERSION)
 MANDIR ?= $(PREFIX)/share/man
 
-# Everything the library is built from: every Go package but the commands, and its C.
-GO_SOURCES := go.mod go.sum $(shell find . -path ./cmd -prune -o -path ./build -prune -o \
+# Everything the library is built from: every Go package of this module, and its C.
+GO_SOURCES := go.mod go.sum $(shell find . -path ./bench -prune -o -path ./build -prune -o \
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.c' -o -name '*.h' \) -print)
 TCL_FILES  := $(wildcard tcl/*.tcl)
 
@@ -88,6 +88,8 @@ checkfork:
 gotest:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) -C bench vet ./...
+	$(GO) -C bench test -race -count=1 ./...
 
 tcltest: all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) tests/all.tcl $(TESTFLAGS)
@@ -115,10 +117,10 @@ demo:
 	@$(MAKE) --no-print-directory all
 	SOCKETSERVER_BUILD=$(abspath $(BUILD)) $(TCLSH) examples/demo.tcl
 
-# make bench: the server comparison (cmd/benchrun driving cmd/sockbench and ab against the
-# servers of bench/servers and cmd/goecho), about 7 minutes; replaces the results in
-# BENCHMARKS.md. make bench-smoke: one short configuration of each kind of row, results in
-# $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
+# make bench: the server comparison (bench/cmd/benchrun driving bench/cmd/sockbench and ab
+# against the servers of bench/servers and bench/cmd/goecho; bench/ is a Go module of its
+# own), about 7 minutes; replaces the results in BENCHMARKS.md. make bench-smoke: one short
+# configuration of each kind of row, results in $(BUILD) only. ORIGINAL: package directory of the C original, socketservertcl 1.1, whose
 # rows run interleaved with socketserver's ("" compares nothing); BENCH_VARIANTS: more
 # `socket server` options for extra socketserver rows, ";"-separated ("" for none).
 # BENCHFLAGS adds benchrun flags, e.g. BENCHFLAGS='-duration 3s -repeat 5'.
@@ -140,9 +142,9 @@ bench-smoke: all bench-tools
 bench-tools: all
 	@scripts/deps.sh bench
 	@mkdir -p $(BENCH_BIN)
-	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/sockbench ./cmd/sockbench
-	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/goecho ./cmd/goecho
-	CGO_ENABLED=0 $(GO) build -o $(BENCH_BIN)/benchrun ./cmd/benchrun
+	CGO_ENABLED=0 $(GO) -C bench build -o $(abspath $(BENCH_BIN))/sockbench ./cmd/sockbench
+	CGO_ENABLED=0 $(GO) -C bench build -o $(abspath $(BENCH_BIN))/goecho ./cmd/goecho
+	CGO_ENABLED=0 $(GO) -C bench build -o $(abspath $(BENCH_BIN))/benchrun ./cmd/benchrun
 
 install: all
 	install -d $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/mann

@@ -23,12 +23,12 @@ int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const o
  * or Go's message and -errorcode (malloc'd; freed here). Returns TCL_ERROR. */
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode);
 
-/* Reads an integer from min to max; out of range is {SOCKETSERVER BADVALUE what value}. */
-int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
-                  const char *must, int *value);
-
-/* What `server` was asked for, typed by Tcl's own parsers, for Go to validate and open. */
-/* Numbers as the caller wrote them (wide), so Go's range checks report them unchanged. */
+/*
+ * What `server` was asked for, typed by Tcl's own parsers, for Go to copy into server.Options
+ * and validate there (Options.Validate): the numbers as the caller wrote them (wide), so the
+ * errors name them unchanged. Two shapes, because the cgo boundary needs two: C cannot make a
+ * Go value, and the server package cannot see a C type.
+ */
 struct ss_server_options {
 	long long port, backlog, queue, proxytimeout_ms, fd, waitdata_ms;
 	int backlog_given, fd_given, proxytimeout_given, reuseport;
@@ -44,10 +44,11 @@ struct ss_info {
 	unsigned long long accepted, dispatched, rejected, silent;
 };
 
-/* What `pool create` was asked for. */
+/* What `pool create` was asked for: port checked (ss_port_arg; 0 if not given), the other
+ * numbers as the caller wrote them, for Go to check (pool.Config.Validate). */
 struct ss_pool_options {
-	int port, workers, stoptimeout_ms;
-	long long maxconnections;
+	int port;
+	long long workers, maxconnections, stoptimeout_ms;
 	const char *executable, *script, *library_dir;
 	int argc;
 	const char **argv;

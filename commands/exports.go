@@ -1,9 +1,14 @@
 package commands
 
-// The Go functions C calls, from socket.c and pool.c. Each is reached only from a process
-// that may run Go: the worker side's commands and interpreter-deletion callback
-// (worker/commands.c, worker/report.c) reach socket.c and pool.c only through the table
-// ss_server_init registers, which ss_server_side() withholds in a forked child.
+// The Go functions C calls, and who calls them: the server's subcommands of
+// ::socketserver::socket (socket.c: ssGoStart when the package loads; ssServerOpen,
+// ssServerClose, ssServerInfo, ssServerPorts and ssHandoff for server, close, info and
+// handoff), ::socketserver::pool (pool.c: ssPoolCreate, ssPoolInfo, ssPoolReload,
+// ssPoolStop, ssPoolNames) and the interpreter-deletion
+// callback (ssCloseServersOf). Each is reached only from a process that may run Go: the
+// worker side's commands and interpreter-deletion callback (worker/commands.c,
+// worker/report.c) reach socket.c and pool.c only through the table ss_server_init
+// registers, which ss_server_side() withholds in a forked child. Nothing in worker/ calls one.
 
 /*
 #include "commands.h"
@@ -12,9 +17,9 @@ import "C"
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"socketserver/handover"
@@ -34,19 +39,27 @@ func ssGoStart() {
 	})
 }
 
+// Tcl's wide integers become ints here unchanged, so that Validate sees the number the
+// caller wrote: that takes a 64-bit int, and a 32-bit build fails here rather than wrap a
+// bad value into range.
+const _ uint64 = math.MaxInt - math.MaxInt64
+
 //export ssServerOpen
 func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	errnum *C.int, message, errorcode **C.char) C.int {
-	o := server.DefaultOptions(0)
-	wide := server.Wide{Port: int64(copts.port), Backlog: int64(o.Backlog), Queue: int64(copts.queue),
-		ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: int64(copts.fd), FDGiven: copts.fd_given != 0,
-		WaitDataMs: int64(copts.waitdata_ms)}
+	o := server.DefaultOptions(int(copts.port))
 	if copts.backlog_given != 0 {
-		wide.Backlog, o.BacklogGiven = int64(copts.backlog), true
+		o.Backlog, o.BacklogGiven = int(copts.backlog), true
 	}
+	o.Queue = int(copts.queue)
 	if copts.proxytimeout_given != 0 {
-		wide.ProxyTimeoutMs = int64(copts.proxytimeout_ms)
+		o.ProxyTimeout = server.Millis(copts.proxytimeout_ms)
 	}
+	if copts.fd_given != 0 {
+		fd := int(copts.fd)
+		o.FD = &fd
+	}
+	o.WaitData = server.Millis(copts.waitdata_ms)
 	o.ReusePort = copts.reuseport != 0
 	if copts.myaddr != nil {
 		if o.MyAddr = C.GoString(copts.myaddr); o.MyAddr == "" {
@@ -55,7 +68,9 @@ func ssServerOpen(owner *C.ss_reporter, copts *C.struct_ss_server_options,
 	}
 	o.Systemd = copts.systemd != 0
 	o.ProxyProtocol = copts.proxyprotocol != 0
-	err := o.Apply(wide)
+	// Checked now, before the environment systemd set and before a port served already is
+	// returned as it is (open); Listen checks again, for its Go callers.
+	err := o.Validate()
 	if err == nil && o.Systemd {
 		o.ListenPID, o.ListenFDs, err = server.ListenEnv(goStringOrEmpty(copts.listen_pid), goStringOrEmpty(copts.listen_fds))
 	}
@@ -132,31 +147,39 @@ func ssHandoff(port C.int, argc C.int, argv **C.char, environ **C.char, errnum *
 	return C.int(pid)
 }
 
-// ssPoolCreate returns the new pool's name (malloc'd), or NULL with the error set.
+// ssPoolCreate starts a pool: 1 with its name (malloc'd) in *name; 0 if no server of this
+// process serves the port (for 0, none asked, the port `client` would use: FirstPort), for C
+// to say so (ss_no_server_error); -1 with the error set.
 //
 //export ssPoolCreate
-func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, errnum *C.int, message, errorcode **C.char) *C.char {
-	port := int(copts.port)
-	if port == 0 {
-		if all := ports(); len(all) > 0 {
-			port = all[0]
-		}
-	}
-	name, err := createPool(owner, port, pool.Config{
+func ssPoolCreate(owner *C.ss_reporter, copts *C.struct_ss_pool_options, name **C.char,
+	errnum *C.int, message, errorcode **C.char) C.int {
+	cfg := pool.Config{
 		Workers:        int(copts.workers),
 		Executable:     C.GoString(copts.executable),
 		Script:         C.GoString(copts.script),
 		Args:           goStrings(copts.argc, copts.argv),
 		Env:            environment(copts.environ),
 		LibraryDir:     C.GoString(copts.library_dir),
-		MaxConnections: uint64(copts.maxconnections),
-		StopTimeout:    millis(copts.stoptimeout_ms),
-	})
-	if err != nil {
-		setError(err, errnum, message, errorcode)
-		return nil
+		MaxConnections: int64(copts.maxconnections),
+		StopTimeout:    server.Millis(copts.stoptimeout_ms),
 	}
-	return C.CString(name)
+	if err := cfg.Validate(); err != nil { // a bad value is reported before a missing server
+		return C.int(setError(err, errnum, message, errorcode))
+	}
+	port := int(copts.port)
+	if port == 0 {
+		port = handover.FirstPort()
+	}
+	created, err := createPool(owner, port, cfg)
+	switch {
+	case errors.Is(err, errNoServer):
+		return 0
+	case err != nil:
+		return C.int(setError(err, errnum, message, errorcode))
+	}
+	*name = C.CString(created)
+	return 1
 }
 
 // ssPoolInfo returns the pool's info as a Tcl dict (malloc'd), or NULL if there is no such pool.
@@ -180,23 +203,28 @@ func ssPoolReload(name *C.char) C.int {
 	return 0
 }
 
-// ssPoolStop stops a pool; timeoutMs < 0 means the pool's -stoptimeout.
+// ssPoolStop stops a pool, within -timeout if given (else the pool's -stoptimeout): 1 once it
+// has stopped, 0 if there is no such pool, -1 with the error set for a bad -timeout.
 //
 //export ssPoolStop
-func ssPoolStop(name *C.char, timeoutMs C.int) C.int {
+func ssPoolStop(name *C.char, timeoutMs C.longlong, timeoutGiven C.int, message, errorcode **C.char) C.int {
+	if timeoutGiven != 0 {
+		if err := server.TimeoutRange.Check(int64(timeoutMs)); err != nil {
+			var errnum C.int
+			return C.int(setError(err, &errnum, message, errorcode))
+		}
+	}
 	p, ok := findPool(C.GoString(name))
 	if !ok {
-		return -1
+		return 0
 	}
-	if timeoutMs < 0 {
-		p.Stop(p.StopTimeout())
-	} else {
-		p.Stop(millis(timeoutMs))
+	timeout := p.StopTimeout()
+	if timeoutGiven != 0 {
+		timeout = server.Millis(timeoutMs).Duration()
 	}
-	poolsMu.Lock()
-	delete(pools, C.GoString(name))
-	poolsMu.Unlock()
-	return 0
+	p.Stop(timeout)
+	forgetPool(C.GoString(name)) // now, not when the goroutine of createPool gets to it
+	return 1
 }
 
 //export ssPoolNames

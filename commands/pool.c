@@ -15,7 +15,6 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <limits.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +42,13 @@ static const char *library_dir(void)
 	return dir;
 }
 
-static int non_negative(Tcl_Interp *interp, Tcl_Obj *obj, const char *option, int *value)
-{
-	return ss_get_ranged(interp, obj, option, 0, INT_MAX, "an integer from 0 to 2147483647", value);
-}
-
 static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 {
 	static const char *const options[] = {"-args", "-maxconnections", "-port", "-script", "-stoptimeout", "-workers", NULL};
 	enum { OPT_ARGS, OPT_MAXCONNECTIONS, OPT_PORT, OPT_SCRIPT, OPT_STOPTIMEOUT, OPT_WORKERS };
 	struct ss_pool_options opts = {.workers = 1, .stoptimeout_ms = DEFAULT_STOPTIMEOUT_MS};
 	Tcl_Obj *script = NULL, *args = NULL;
-	int maxconnections = 0;
+	Tcl_WideInt wide = 0;
 
 	if (objc % 2 != 0) {
 		Tcl_WrongNumArgs(interp, 2, objv, CREATE_USAGE);
@@ -69,26 +63,29 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			args = objv[i + 1];
 			break;
 		case OPT_MAXCONNECTIONS:
-			rc = non_negative(interp, objv[i + 1], "-maxconnections", &maxconnections);
+			rc = ss_get_wide(interp, objv[i + 1], &wide);
+			opts.maxconnections = wide;
 			break;
 		case OPT_PORT:
-			rc = ss_get_ranged(interp, objv[i + 1], "-port", 1, 65535, "a served port", &opts.port);
+			rc = ss_port_arg(interp, objv[i + 1], &opts.port);
 			break;
 		case OPT_SCRIPT:
 			script = objv[i + 1];
 			break;
 		case OPT_STOPTIMEOUT:
-			rc = non_negative(interp, objv[i + 1], "-stoptimeout", &opts.stoptimeout_ms);
+			rc = ss_get_wide(interp, objv[i + 1], &wide);
+			opts.stoptimeout_ms = wide;
 			break;
 		case OPT_WORKERS:
-			rc = ss_get_ranged(interp, objv[i + 1], "-workers", 1, 1024, "an integer from 1 to 1024", &opts.workers);
+			rc = ss_get_wide(interp, objv[i + 1], &wide);
+			opts.workers = wide;
 			break;
 		}
 		if (rc != TCL_OK)
 			return TCL_ERROR;
 	}
 	if (script == NULL)
-		return ss_error(interp, "SOCKETSERVER BADVALUE -script", "missing -script: the worker script to run");
+		return ss_error(interp, "SOCKETSERVER BADVALUE -script", NULL, "missing -script: the worker script to run");
 	Tcl_Size argc = 0;
 	Tcl_Obj **argv_objs = NULL;
 	if (args != NULL && Tcl_ListObjGetElements(interp, args, &argc, &argv_objs) != TCL_OK)
@@ -97,7 +94,6 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	if (normalized == NULL)
 		return TCL_ERROR;
 
-	opts.maxconnections = maxconnections;
 	opts.executable = Tcl_GetNameOfExecutable();
 	opts.script = Tcl_GetString(normalized);
 	opts.library_dir = library_dir();
@@ -109,12 +105,16 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	opts.environ = environ;
 
 	ss_reporter *reporter = ss_reporter_for(interp);
-	int errnum = 0;
+	int errnum = 0, created = -1;
 	char *name = NULL, *message = NULL, *errorcode = NULL;
 	if (reporter != NULL)
-		name = ssPoolCreate(reporter, &opts, &errnum, &message, &errorcode);
+		created = ssPoolCreate(reporter, &opts, &name, &errnum, &message, &errorcode);
 	ckfree((char *)opts.argv);
-	if (name == NULL)
+	if (reporter == NULL)
+		return ss_error(interp, "POSIX ENOMEM {not enough memory}", NULL, "not enough memory");
+	if (created == 0)
+		return ss_no_server_error(interp, opts.port);
+	if (created < 0)
 		return ss_go_error(interp, errnum, message, errorcode);
 	Tcl_SetObjResult(interp, Tcl_NewStringObj(name, -1));
 	free(name);
@@ -123,13 +123,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 
 static int no_pool_error(Tcl_Interp *interp, const char *name)
 {
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver pool \"%s\"", name));
-	Tcl_Obj *code = Tcl_NewListObj(0, NULL);
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("NOPOOL", -1));
-	Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(name, -1));
-	Tcl_SetObjErrorCode(interp, code);
-	return TCL_ERROR;
+	return ss_error(interp, "SOCKETSERVER NOPOOL", Tcl_NewStringObj(name, -1), "no socketserver pool \"%s\"", name);
 }
 
 int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const objv[])
@@ -147,12 +141,13 @@ int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const o
 		return TCL_OK;
 	}
 
-	int timeout_ms = -1;
-	if (index == SS_POOL_STOP && objc == 5) {
+	Tcl_WideInt timeout_ms = 0;
+	int timeout_given = index == SS_POOL_STOP && objc == 5;
+	if (timeout_given) {
 		static const char *const stop_options[] = {"-timeout", NULL};
 		int option;
 		if (Tcl_GetIndexFromObj(interp, objv[3], stop_options, "option", 0, &option) != TCL_OK ||
-		    non_negative(interp, objv[4], "-timeout", &timeout_ms) != TCL_OK)
+		    ss_get_wide(interp, objv[4], &timeout_ms) != TCL_OK)
 			return TCL_ERROR;
 	} else if (objc != 3) {
 		Tcl_WrongNumArgs(interp, 2, objv, index == SS_POOL_STOP ? "pool ?-timeout ms?" : "pool");
@@ -170,7 +165,12 @@ int ss_pool_subcommand(Tcl_Interp *interp, int index, int objc, Tcl_Obj *const o
 	}
 	case SS_POOL_RELOAD:
 		return ssPoolReload(name) != 0 ? no_pool_error(interp, name) : TCL_OK;
-	default:
-		return ssPoolStop(name, timeout_ms) != 0 ? no_pool_error(interp, name) : TCL_OK;
+	default: {
+		char *message = NULL, *errorcode = NULL;
+		int stopped = ssPoolStop(name, timeout_ms, timeout_given, &message, &errorcode);
+		if (stopped < 0)
+			return ss_go_error(interp, 0, message, errorcode);
+		return stopped == 0 ? no_pool_error(interp, name) : TCL_OK;
+	}
 	}
 }

@@ -6,14 +6,12 @@ package commands
 import "C"
 
 import (
-	"fmt"
+	"errors"
 	"sort"
 	"strconv"
 	"sync"
-	"time"
 
 	"socketserver/pool"
-	"socketserver/server"
 )
 
 // The process's pools by name ("pool1", ...).
@@ -23,10 +21,13 @@ var (
 	lastPool int
 )
 
+// errNoServer: createPool found no server on the port; the C side words it (errors.c).
+var errNoServer = errors.New("no server")
+
 func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error) {
 	srv, ok := lookup(port)
 	if !ok {
-		return "", noServer(port)
+		return "", errNoServer
 	}
 	poolsMu.Lock()
 	name := "pool" + strconv.Itoa(lastPool+1)
@@ -41,14 +42,16 @@ func createPool(owner *C.ss_reporter, port int, cfg pool.Config) (string, error)
 	pools[name] = p
 	poolsMu.Unlock()
 	go func() {
-		// A pool ends with its server; forget it then.
-		<-srv.Done()
-		p.Stop(cfg.StopTimeout)
-		poolsMu.Lock()
-		delete(pools, name)
-		poolsMu.Unlock()
+		<-p.Stopped() // by `pool stop`, or by its server closing (pool.Start sees to that)
+		forgetPool(name)
 	}()
 	return name, nil
+}
+
+func forgetPool(name string) {
+	poolsMu.Lock()
+	delete(pools, name)
+	poolsMu.Unlock()
 }
 
 func findPool(name string) (*pool.Pool, bool) {
@@ -90,15 +93,4 @@ func boolWord(b bool) string {
 		return "1"
 	}
 	return "0"
-}
-
-func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-func noServer(port int) error {
-	if port == 0 {
-		return &server.Error{Msg: `no socketserver server: call "::socketserver::socket server" first`,
-			Code: []string{"SOCKETSERVER", "NOSERVER"}}
-	}
-	return &server.Error{Msg: fmt.Sprintf("no socketserver server on port %d", port),
-		Code: []string{"SOCKETSERVER", "NOSERVER", strconv.Itoa(port)}}
 }

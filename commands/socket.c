@@ -1,10 +1,12 @@
 /*
  * socket.c: the server's subcommands of ::socketserver::socket, the command scripts call.
  *
- *   ::socketserver::socket server ?-backlog n? ?-myaddr addr? ?-queue n? ?-reuseport bool? ?-waitdata ms? port
- *   ::socketserver::socket info ?port?
- *   ::socketserver::socket close port
- *   ::socketserver::socket handoff port command ?arg ...?
+ *   ::socketserver::socket server ?-backlog n? ?-fd n? ?-myaddr addr? ?-proxyprotocol bool?
+ *                                 ?-proxytimeout ms? ?-queue n? ?-reuseport bool? ?-systemd bool?
+ *                                 ?-waitdata ms? ?port?      opens (or adopts) a listener
+ *   ::socketserver::socket info ?port?                   the served ports, or one's counts
+ *   ::socketserver::socket close port                    closes a server
+ *   ::socketserver::socket handoff port command ?arg ...?  starts a program with the sockets
  *
  * Arguments are typed here with Tcl's own parsers (so messages and -errorcodes are Tcl's);
  * Go validates and does the server's work. The command itself, and its client subcommand,
@@ -25,36 +27,13 @@
 
 int ss_go_error(Tcl_Interp *interp, int errnum, char *message, char *errorcode)
 {
-	if (errnum != 0) {
-		Tcl_SetErrno(errnum);
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("couldn't open socket: %s", Tcl_PosixError(interp)));
-	} else {
-		Tcl_SetObjResult(interp, Tcl_NewStringObj(message, -1));
-		Tcl_SetObjErrorCode(interp, Tcl_NewStringObj(errorcode, -1));
-	}
+	if (errnum != 0)
+		ss_posix_error(interp, errnum, "couldn't open socket");
+	else
+		ss_error(interp, errorcode, NULL, "%s", message);
 	free(message);
 	free(errorcode);
 	return TCL_ERROR;
-}
-
-int ss_get_ranged(Tcl_Interp *interp, Tcl_Obj *obj, const char *what, Tcl_WideInt min, Tcl_WideInt max,
-                  const char *must, int *value)
-{
-	Tcl_WideInt wide;
-	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
-		return TCL_ERROR;
-	if (wide < min || wide > max) {
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("bad %s %s: must be %s", what, Tcl_GetString(obj), must));
-		Tcl_Obj *code = Tcl_NewListObj(0, NULL);
-		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("SOCKETSERVER", -1));
-		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj("BADVALUE", -1));
-		Tcl_ListObjAppendElement(NULL, code, Tcl_NewStringObj(what, -1));
-		Tcl_ListObjAppendElement(NULL, code, Tcl_NewWideIntObj(wide));
-		Tcl_SetObjErrorCode(interp, code);
-		return TCL_ERROR;
-	}
-	*value = (int)wide;
-	return TCL_OK;
 }
 
 /* Options come in pairs and the port last; an adopted socket (-fd, -systemd) brings its port. */
@@ -142,7 +121,7 @@ static int server_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 
 	ss_reporter *reporter = ss_reporter_for(interp);
 	if (reporter == NULL)
-		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "couldn't open socket: not enough memory");
+		return ss_error(interp, "POSIX ENOMEM {not enough memory}", NULL, "couldn't open socket: not enough memory");
 	int errnum = 0;
 	char *message = NULL, *errorcode = NULL;
 	int port = ssServerOpen(reporter, &opts, &errnum, &message, &errorcode);
@@ -232,12 +211,8 @@ static int handoff_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	if (pid == 0)
 		return ss_no_server_error(interp, port);
 	if (pid < 0) {
-		if (errnum != 0) {
-			Tcl_SetErrno(errnum);
-			Tcl_SetObjResult(interp, Tcl_ObjPrintf("couldn't start \"%s\": %s", Tcl_GetString(objv[3]),
-			                                       Tcl_PosixError(interp)));
-			return TCL_ERROR;
-		}
+		if (errnum != 0)
+			return ss_posix_error(interp, errnum, "couldn't start \"%s\"", Tcl_GetString(objv[3]));
 		return ss_go_error(interp, 0, message, errorcode);
 	}
 	Tcl_SetObjResult(interp, Tcl_NewIntObj(pid));

@@ -18,9 +18,11 @@ int Socketserver_Init(Tcl_Interp *interp)
 /* Refused: a safe interpreter must not listen on ports or take descriptors from others. */
 int Socketserver_SafeInit(Tcl_Interp *interp)
 {
-	Tcl_SetObjResult(interp, Tcl_NewStringObj(
-		"socketserver cannot be loaded into a safe interpreter: it listens on TCP ports "
-		"and passes connections between processes", -1));
-	Tcl_SetErrorCode(interp, "SOCKETSERVER", "UNSAFE", NULL);
-	return TCL_ERROR;
+	/* The error goes through Tcl's stubs table, which nothing has set up if this is the
+	 * library's first load in the process. */
+	if (Tcl_InitStubs(interp, "8.6-", 0) == NULL)
+		return TCL_ERROR;
+	return ss_error(interp, "SOCKETSERVER UNSAFE", NULL,
+	                "socketserver cannot be loaded into a safe interpreter: it listens on TCP ports "
+	                "and passes connections between processes");
 }

@@ -137,7 +137,7 @@ func Lifeline() (readEnd, writeEnd int, err error) {
 func PassConn(workerFD, connFD int, peer netip.AddrPort, sendsAhead bool) error {
 	var cpeer C.struct_ss_peer
 	ip := (*[C.SS_IP_MAX]byte)(unsafe.Pointer(&cpeer.ip[0]))
-	peer.Addr().Unmap().AppendTo(ip[:0:len(ip)-1])
+	peer.Addr().Unmap().AppendTo(ip[: 0 : len(ip)-1])
 	cpeer.port = C.int(peer.Port())
 	ahead := C.int(0)
 	if sendsAhead {
@@ -193,6 +193,17 @@ func Publish(port, workersEnd int) error {
 		return err
 	}
 	return nil
+}
+
+// PortMax is the highest TCP port (SS_PORT_MAX, which the C side checks ports against too).
+const PortMax = C.SS_PORT_MAX
+
+// FirstPort is the port a worker's `client` without -port asks (ss_ports_lookup decides): the
+// first published of those still served, or 0 if there is none.
+func FirstPort() int {
+	var registrationFD C.int
+	var generation C.uint
+	return int(C.ss_ports_lookup(0, &registrationFD, &generation))
 }
 
 // Withdraw removes a server from the table workers read: the one on port whose

@@ -206,7 +206,7 @@ func startPool(t *testing.T, change func(c *Config)) *testPool {
 		Executable: "/bin/sh", Script: script(t, "worker.sh", execWorker),
 		Env:         []string{binEnv + "=" + os.Args[0], modeEnv + "=serve", "PATH=/usr/bin:/bin", noExitSleep},
 		LibraryDir:  "/nonexistent/lib",
-		StopTimeout: eventTimeout,
+		StopTimeout: server.Millis(eventTimeout.Milliseconds()),
 		Report:      rec.Report,
 	}
 	if change != nil {

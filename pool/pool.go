@@ -47,7 +47,7 @@ const (
 	stopPoll = 20 * time.Millisecond
 )
 
-// Config describes a pool.
+// Config describes a pool, its numbers as the caller gave them (see Validate).
 type Config struct {
 	Name           string
 	Server         *server.Server
@@ -57,9 +57,17 @@ type Config struct {
 	Args           []string // its arguments
 	Env            []string // the environment to start from (the Tcl process's own)
 	LibraryDir     string   // added in front of TCLLIBPATH
-	MaxConnections uint64   // replace a worker after this many connections (0: never)
-	StopTimeout    time.Duration
+	MaxConnections int64    // replace a worker after this many connections (0: never)
+	StopTimeout    server.Millis
 	Report         server.Reporter
+}
+
+// Validate checks the numbers against their ranges (server.WorkersRange and the others,
+// beside the server's own). Start expects a valid Config; the Tcl layer validates before it
+// looks for the server, so a bad value is reported first.
+func (c Config) Validate() error {
+	return server.FirstError(server.WorkersRange.Check(int64(c.Workers)),
+		server.MaxConnectionsRange.Check(c.MaxConnections), server.StopTimeoutRange.Check(int64(c.StopTimeout)))
 }
 
 // Pool is a running pool.
@@ -70,7 +78,9 @@ type Pool struct {
 	slots    []slot
 	respawns int
 	stopping bool
-	reloads  atomic.Int32 // reloads in progress
+	reloads  atomic.Int32  // reloads in progress
+	stopped  chan struct{} // closed when a Stop has ended every worker
+	stopOnce sync.Once
 }
 
 // slot is one of the Workers places; it counts its worker's quick exits.
@@ -96,16 +106,20 @@ func Start(cfg Config) (*Pool, error) {
 		return nil, &server.Error{Msg: fmt.Sprintf("couldn't read worker script \"%s\": %v", cfg.Script, err),
 			Code: []string{"SOCKETSERVER", "BADVALUE", "-script", cfg.Script}}
 	}
-	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers)}
+	p := &Pool{cfg: cfg, members: make(map[int]*member), slots: make([]slot, cfg.Workers), stopped: make(chan struct{})}
 	for i := range cfg.Workers {
 		if _, err := p.spawn(i, false); err != nil {
 			p.Stop(0)
 			return nil, err
 		}
 	}
+	// A pool ends with its server: this is the one place that says so.
 	go func() {
-		<-cfg.Server.Done()
-		p.Stop(cfg.StopTimeout)
+		select {
+		case <-cfg.Server.Done():
+			p.Stop(cfg.StopTimeout.Duration())
+		case <-p.stopped:
+		}
 	}()
 	return p, nil
 }
@@ -192,17 +206,21 @@ func (p *Pool) spawn(i int, trial bool) (*member, error) {
 	var readyOnce sync.Once
 	// Hooks run in the server's dispatch goroutine: no locks, nothing blocking.
 	w, err := p.cfg.Server.AddWorker(reg, pid, server.WorkerHooks{
-		MaxConnections: p.cfg.MaxConnections,
+		MaxConnections: uint64(p.cfg.MaxConnections),
 		OnFirstReady: func() {
+			// It works: from now on a trial worker is a worker like any other, unless it was
+			// retired meanwhile (markRetiring): then it stays "retiring", and retired.
 			if trial {
-				m.retired.Store(false) // it works: from now on it is a worker like any other
+				m.retired.Store(false)
 			}
-			m.state.Store("running")
+			if !m.state.CompareAndSwap("starting", "running") && trial {
+				m.retired.Store(true)
+			}
 			readyOnce.Do(func() { close(m.ready) })
 		},
 		OnLimit: func() {
 			// Marked here, before the worker can exit, so its exit is not taken for a crash.
-			if p.markRetiring(m, p.cfg.StopTimeout) {
+			if p.markRetiring(m, p.cfg.StopTimeout.Duration()) {
 				go p.respawn(m.slot)
 			}
 		},
@@ -284,13 +302,19 @@ func (p *Pool) retire(m *member, grace time.Duration) {
 }
 
 // markRetiring marks m as ending by choice, so its exit is not respawned, and kills it if it
-// takes over grace to finish. False if it was marked already.
+// takes over grace to finish. False if it was marked already: of the callers that race to
+// retire a worker (its connection limit, a reload, Stop), exactly one gets true.
 func (p *Pool) markRetiring(m *member, grace time.Duration) bool {
-	if m.state.Load() == "retiring" {
-		return false
+	for {
+		state := m.state.Load()
+		if state == "retiring" {
+			return false
+		}
+		if m.state.CompareAndSwap(state, "retiring") {
+			break
+		}
 	}
 	m.retired.Store(true)
-	m.state.Store("retiring")
 	go func() {
 		select {
 		case <-m.exited:
@@ -335,7 +359,7 @@ func (p *Pool) Reload() {
 			}
 			select {
 			case <-fresh.ready:
-				p.retire(m, p.cfg.StopTimeout)
+				p.retire(m, p.cfg.StopTimeout.Duration())
 			case <-fresh.exited:
 				p.cfg.Report(fmt.Sprintf("socketserver pool %s: reload stopped: new worker %d exited before it was ready",
 					p.cfg.Name, fresh.pid), []string{"SOCKETSERVER", "POOL", "RELOAD", p.cfg.Name})
@@ -363,6 +387,7 @@ func (p *Pool) Stop(timeout time.Duration) {
 		members := p.sortedMembers()
 		p.mu.Unlock()
 		if len(members) == 0 {
+			p.stopOnce.Do(func() { close(p.stopped) })
 			return
 		}
 		overdue := time.Now().After(deadline)
@@ -426,5 +451,8 @@ func (p *Pool) Info() Info {
 	return info
 }
 
+// Stopped is closed once the pool has stopped: by Stop, or because its server closed.
+func (p *Pool) Stopped() <-chan struct{} { return p.stopped }
+
 // StopTimeout is the pool's -stoptimeout.
-func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout }
+func (p *Pool) StopTimeout() time.Duration { return p.cfg.StopTimeout.Duration() }

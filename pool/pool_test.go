@@ -3,11 +3,14 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -324,7 +327,7 @@ func TestPoolReloadReplacesEveryWorker(t *testing.T) {
 func TestPoolStopWaitsForConnectionsInProgress(t *testing.T) {
 	for _, poolTimeout := range []time.Duration{eventTimeout, 50 * time.Millisecond} {
 		t.Run("pool StopTimeout "+poolTimeout.String(), func(t *testing.T) {
-			p := startPool(t, func(c *Config) { c.Workers, c.StopTimeout = 1, poolTimeout })
+			p := startPool(t, func(c *Config) { c.Workers, c.StopTimeout = 1, server.Millis(poolTimeout.Milliseconds()) })
 			pid := p.waitRunning(1)[0]
 			client, err := dialServer(p.srv.Port())
 			if err != nil {
@@ -378,7 +381,7 @@ func TestPoolStopKillsWorkersAfterTheTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	p := startPool(t, func(c *Config) {
 		setEnv(c, modeEnv, "linger")
-		c.StopTimeout = time.Minute // only Stop's own timeout applies
+		c.StopTimeout = 60000 // a minute: only Stop's own timeout applies
 	})
 	workers := p.waitRunning(2)
 	took := p.stopWithin(timeout, eventTimeout)
@@ -399,7 +402,76 @@ func TestPoolStopsWithItsServer(t *testing.T) {
 	waitFor(t, func() bool { info := p.Info(); return info.Stopping && len(info.Workers) == 0 },
 		func() string { return fmt.Sprintf("pool %+v after its server closed", p.Info()) })
 	waitGone(t, workers...)
+	select {
+	case <-p.Stopped():
+	case <-time.After(eventTimeout):
+		t.Fatal("Stopped not closed after the server closed")
+	}
 	p.rec.AssertNone(t)
+}
+
+// Stopped is closed by an explicit Stop as well, once every worker has gone.
+func TestPoolStoppedAfterStop(t *testing.T) {
+	p := startPool(t, nil)
+	p.waitRunning(2)
+	select {
+	case <-p.Stopped():
+		t.Fatal("Stopped closed before Stop")
+	default:
+	}
+	p.stopWithin(eventTimeout, eventTimeout)
+	select {
+	case <-p.Stopped():
+	default:
+		t.Fatal("Stopped not closed when Stop returned")
+	}
+}
+
+// Validate checks each number against its range, as the caller gave it.
+func TestConfigValidate(t *testing.T) {
+	if err := (Config{Workers: 1024, MaxConnections: 0, StopTimeout: 0}).Validate(); err != nil {
+		t.Errorf("a valid Config: %v", err)
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		code string
+	}{
+		{Config{Workers: 0}, "SOCKETSERVER BADVALUE -workers 0"},
+		{Config{Workers: 1, MaxConnections: -1}, "SOCKETSERVER BADVALUE -maxconnections -1"},
+		{Config{Workers: 1, StopTimeout: 1 << 40}, "SOCKETSERVER BADVALUE -stoptimeout 1099511627776"},
+	} {
+		var tclErr *server.Error
+		if err := tc.cfg.Validate(); !errors.As(err, &tclErr) || strings.Join(tclErr.Code, " ") != tc.code {
+			t.Errorf("Validate(%+v) = %v, want %s", tc.cfg, err, tc.code)
+		}
+	}
+}
+
+// Of callers racing to retire one worker (its connection limit, a reload, Stop), exactly
+// one is told to go on; the worker ends retired, whatever its state was.
+func TestMarkRetiringOnce(t *testing.T) {
+	for _, state := range []string{"starting", "running"} {
+		p := &Pool{}
+		m := &member{pid: math.MaxInt32, exited: make(chan struct{})} // no such process
+		m.state.Store(state)
+		var wg sync.WaitGroup
+		var won atomic.Int32
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if p.markRetiring(m, time.Hour) {
+					won.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		close(m.exited) // ends the grace timer before it could signal anything
+		if won.Load() != 1 || m.state.Load() != "retiring" || !m.retired.Load() {
+			t.Errorf("from %q: %d callers won, state %v, retired %v; want 1, retiring, true",
+				state, won.Load(), m.state.Load(), m.retired.Load())
+		}
+	}
 }
 
 // A worker that exits on its own (after one connection here) is respawned like any exit.
@@ -455,7 +527,7 @@ func TestPoolStartErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
-			cfg.Name, cfg.Server, cfg.Workers, cfg.StopTimeout = "bad", srv, 2, time.Second
+			cfg.Name, cfg.Server, cfg.Workers, cfg.StopTimeout = "bad", srv, 2, 1000
 			cfg.Report = newRecorder().Report
 			p, err := Start(cfg)
 			if err == nil {

@@ -52,10 +52,6 @@ var (
 	// ErrMalformed is wrapped by every error about bytes that cannot start a
 	// valid header, whatever follows them.
 	ErrMalformed = errors.New("proxyproto: malformed PROXY header")
-
-	// ErrTimeout means the deadline passed before a complete header arrived.
-	// It is deliberately not a kind of ErrMalformed: the peer may just be slow.
-	ErrTimeout = errors.New("proxyproto: timed out waiting for PROXY header")
 )
 
 // malformedError carries the reason a header was rejected.

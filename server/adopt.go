@@ -17,11 +17,13 @@ const systemdFirstFD = 3
 // Each must be a listening TCP socket; from then on the server owns it (a forked child
 // closes it; `close` closes it).
 func adoptListeners(o Options) (fds []int, port int, err error) {
-	first, count := o.FD, 1
+	var first, count int
 	if o.Systemd {
 		if first, count, err = systemdListeners(o); err != nil {
 			return nil, 0, err
 		}
+	} else {
+		first, count = *o.FD, 1
 	}
 	for fd := first; fd < first+count; fd++ { // checked one by one: LISTEN_FDS may be any size
 		p, err := checkListening(fd)

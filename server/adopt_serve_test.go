@@ -52,7 +52,7 @@ func TestAdoptedSocketServesAnAddedWorker(t *testing.T) {
 			}
 			fd, port := listenerOn(t, tc.family, tc.sa)
 			early := dial(t, tc.host, port) // completes in the socket's queue before adoption
-			o := with(func(o *Options) { o.FD = fd })
+			o := with(func(o *Options) { o.FD = &fd })
 			if tc.named {
 				o.Port = port
 			}
@@ -84,7 +84,7 @@ func TestAdoptedSocketServesAnAddedWorker(t *testing.T) {
 // it can be adopted.
 func TestAdoptAfterARefusal(t *testing.T) {
 	fd := boundTCP(t)
-	if s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().Report); err == nil {
+	if s, err := Listen(with(func(o *Options) { o.FD = &fd }), newRecorder().Report); err == nil {
 		s.Close()
 		t.Fatal("a socket that is not listening was adopted")
 	} else {
@@ -92,7 +92,7 @@ func TestAdoptAfterARefusal(t *testing.T) {
 			fmt.Sprintf("descriptor %d is not listening", fd))
 	}
 	must(t, unix.Listen(fd, 4))
-	s, _ := listen(t, with(func(o *Options) { o.FD = fd }))
+	s, _ := listen(t, with(func(o *Options) { o.FD = &fd }))
 	assertServes(t, s, "127.0.0.1")
 }
 
@@ -111,7 +111,7 @@ func TestAdoptedSocketBacklog(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fd, _ := listenerOn(t, unix.AF_INET, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
-			s, _ := listen(t, with(func(o *Options) { o.FD, o.Backlog, o.BacklogGiven = fd, tc.backlog, tc.given }))
+			s, _ := listen(t, with(func(o *Options) { o.FD, o.Backlog, o.BacklogGiven = &fd, tc.backlog, tc.given }))
 			if got := s.Info().Backlog; got != tc.want {
 				t.Errorf("Info().Backlog = %d, want %d", got, tc.want)
 			}

@@ -37,7 +37,7 @@ func boundTCP(t *testing.T) int {
 // makes it non-blocking and close-on-exec, and closes it on Close (the port is free).
 func TestAdoptDescriptor(t *testing.T) {
 	fd, port := tcpListener(t)
-	s, _ := listen(t, with(func(o *Options) { o.FD = fd }))
+	s, _ := listen(t, with(func(o *Options) { o.FD = &fd }))
 	if s.Port() != port {
 		t.Fatalf("adopted socket serves port %d, want its own port %d", s.Port(), port)
 	}
@@ -92,7 +92,7 @@ func TestAdoptRefusesUnsuitableDescriptors(t *testing.T) {
 			fd, port := tc.make(t)
 			defer unix.Close(fd)
 			o := DefaultOptions(port)
-			o.FD = fd
+			o.FD = &fd
 			s, err := Listen(o, newRecorder().Report)
 			if s != nil {
 				s.Close()
@@ -113,8 +113,8 @@ func TestAdoptRefusesUnsuitableDescriptors(t *testing.T) {
 // A socket one server has adopted cannot be adopted by another.
 func TestAdoptTwiceIsRefused(t *testing.T) {
 	fd, _ := tcpListener(t)
-	listen(t, with(func(o *Options) { o.FD = fd }))
-	s, err := Listen(with(func(o *Options) { o.FD = fd }), newRecorder().Report)
+	listen(t, with(func(o *Options) { o.FD = &fd }))
+	s, err := Listen(with(func(o *Options) { o.FD = &fd }), newRecorder().Report)
 	if s != nil {
 		s.Close()
 		t.Fatal("a second server adopted the same socket")

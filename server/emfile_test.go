@@ -154,7 +154,7 @@ func suppressedCount(t *testing.T, msg string) int {
 // the kernel is accepted, instead of accepting pausing until the held ones' deadlines.
 func TestOutOfDescriptorsHeldConnectionsMakeRoom(t *testing.T) {
 	o := loopback()
-	o.WaitData = time.Minute // no deadline passes during the test
+	o.WaitData = 60000 // a minute: no deadline passes during the test
 	s, rec := listen(t, o)
 	w := registerWorker(t, s)
 	w.ready()

@@ -61,9 +61,9 @@ func (d *dispatcher) admit(c acceptedConn) {
 	}
 	now := time.Now()
 	d.held.admitted++
-	h := &heldConn{c: c, order: d.held.admitted, since: now, deadline: now.Add(d.s.opts.WaitData)}
+	h := &heldConn{c: c, order: d.held.admitted, since: now, deadline: now.Add(d.s.opts.WaitData.Duration())}
 	if d.s.opts.ProxyProtocol {
-		h.header, h.deadline = &headerBuffer{}, now.Add(d.s.opts.ProxyTimeout)
+		h.header, h.deadline = &headerBuffer{}, now.Add(d.s.opts.ProxyTimeout.Duration())
 	}
 	d.held.conns[c.fd] = h
 	d.advance(h) // its bytes may be there already: most clients send at once
@@ -86,7 +86,7 @@ func (d *dispatcher) advance(h *heldConn) {
 			return
 		}
 		h.header = nil
-		h.deadline = time.Now().Add(d.s.opts.WaitData)
+		h.deadline = time.Now().Add(d.s.opts.WaitData.Duration())
 	}
 	if d.s.opts.WaitData > 0 && !readable(h.c.fd) {
 		d.watchHeld(h)
@@ -162,9 +162,9 @@ func (d *dispatcher) drop(h *heldConn, why string) {
 // missing says what h is held for.
 func (d *dispatcher) missing(h *heldConn) (what string, timeout time.Duration) {
 	if h.header != nil {
-		return "no complete PROXY header", d.s.opts.ProxyTimeout
+		return "no complete PROXY header", d.s.opts.ProxyTimeout.Duration()
 	}
-	return "no data", d.s.opts.WaitData
+	return "no data", d.s.opts.WaitData.Duration()
 }
 
 // expireHeld closes the held connections whose deadline has passed.

@@ -13,7 +13,7 @@ import (
 func waitDataServer(t *testing.T, wait time.Duration) (*Server, *recorder, *testWorker) {
 	t.Helper()
 	o := loopback()
-	o.WaitData = wait
+	o.WaitData = Millis(wait.Milliseconds())
 	s, rec := listen(t, o)
 	w := registerWorker(t, s)
 	waitCounts(t, s, counts{Workers: 1})
@@ -92,7 +92,7 @@ func TestWaitDataSilentCrowdDoesNotStarveRealClients(t *testing.T) {
 // its first byte of data.
 func TestWaitDataAfterProxyHeader(t *testing.T) {
 	o := loopback()
-	o.ProxyProtocol, o.ProxyTimeout, o.WaitData = true, time.Minute, time.Minute
+	o.ProxyProtocol, o.ProxyTimeout, o.WaitData = true, 60000, 60000 // a minute
 	s, _ := listen(t, o)
 	w := registerWorker(t, s)
 	w.ready()

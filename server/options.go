@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"socketserver/handover"
 )
 
 // DefaultBacklog is the listen(2) backlog when -backlog is not given: SOMAXCONN, as TIP 468
@@ -18,9 +20,18 @@ import (
 const DefaultBacklog = unix.SOMAXCONN
 
 // DefaultProxyTimeout bounds how long a connection may take to send its PROXY header.
-const DefaultProxyTimeout = 5 * time.Second
+const DefaultProxyTimeout Millis = 5000
 
-// Options is what `::socketserver::socket server` was asked for, already typed by the Tcl layer.
+// Millis is a duration given in milliseconds, as -proxytimeout, -waitdata and a pool's
+// -stoptimeout are. It is the count the caller gave, so that Validate reports that count
+// when it is out of range, even one that no time.Duration holds.
+type Millis int64
+
+// Duration is m as a time.Duration: exact for every m in its option's range.
+func (m Millis) Duration() time.Duration { return time.Duration(m) * time.Millisecond }
+
+// Options is what `::socketserver::socket server` was asked for, every number as the caller
+// gave it: Validate, which Listen calls, is what checks them.
 type Options struct {
 	Port         int    // 0 picks a free port (or, adopting, the adopted socket's port)
 	MyAddr       string // "" listens on every IPv4 and IPv6 address
@@ -29,9 +40,9 @@ type Options struct {
 	ReusePort    bool   // SO_REUSEPORT, so several servers can share the port
 	Queue        int    // connections the server may accept ahead of ready workers
 
-	// Adopting listening sockets instead of opening one: a descriptor (-fd; -1 for none),
+	// Adopting listening sockets instead of opening one: a descriptor (-fd; nil for none),
 	// or those systemd passed (-systemd), described by LISTEN_PID and LISTEN_FDS.
-	FD        int
+	FD        *int
 	Systemd   bool
 	ListenPID int // LISTEN_PID as read by the caller, 0 if unset
 	ListenFDs int // LISTEN_FDS as read by the caller, 0 if unset
@@ -40,21 +51,21 @@ type Options struct {
 	// by the server within ProxyTimeout before hand-over; the worker is told the address
 	// it carries.
 	ProxyProtocol bool
-	ProxyTimeout  time.Duration
+	ProxyTimeout  Millis
 
 	// WaitData, if not 0, holds each connection until its first bytes have arrived (after
 	// its PROXY header, with ProxyProtocol), and closes it if none arrive within WaitData:
 	// a connection that sends nothing never takes a worker (held.go).
-	WaitData time.Duration
+	WaitData Millis
 }
 
 // DefaultOptions returns the options of a plain `server port`.
 func DefaultOptions(port int) Options {
-	return Options{Port: port, Backlog: DefaultBacklog, FD: -1, ProxyTimeout: DefaultProxyTimeout}
+	return Options{Port: port, Backlog: DefaultBacklog, ProxyTimeout: DefaultProxyTimeout}
 }
 
 // adopting says whether the server takes over existing listening sockets.
-func (o Options) adopting() bool { return o.FD >= 0 || o.Systemd }
+func (o Options) adopting() bool { return o.FD != nil || o.Systemd }
 
 // Error is a failure with a message and a Tcl -errorcode.
 type Error struct {
@@ -70,41 +81,47 @@ type SocketError struct{ Errno unix.Errno }
 
 func (e *SocketError) Error() string { return "couldn't open socket: " + e.Errno.Error() }
 
-func badValue(what string, value int64, must string) *Error {
-	return &Error{
-		Msg:  fmt.Sprintf("bad %s %d: must be %s", what, value, must),
-		Code: []string{"SOCKETSERVER", "BADVALUE", what, strconv.FormatInt(value, 10)},
-	}
+// Range is the range a numeric option must be in, and what it is a number of. Every number
+// the Tcl commands take, the server's and the pool's, is checked against its Range here, so
+// that one bad value gives one error wherever it is given: "bad -queue -1: must be an
+// integer from 0 to 2147483647", {SOCKETSERVER BADVALUE -queue -1}. (The one exception is
+// a port that names a server, as client -port does: forked workers read it, so the C side
+// checks it, ss_port_arg, against PortMax, in the same words.)
+type Range struct {
+	Option string // as the caller wrote it: "-queue", or "port" for the server's argument
+	Lo, Hi int64
+	Noun   string // what the number counts: "an integer", "a number of milliseconds"
 }
 
-// numberRule is the range a numeric option must be in, and what it is a number of. One
-// rule serves both Apply (the caller's wide numbers) and Validate (an Options built in Go),
-// and its error states the range: "must be an integer from 0 to 2147483647".
-type numberRule struct {
-	what   string
-	lo, hi int64
-	noun   string
-}
-
-// Every range fits an int32: what listen(2) and the C side take.
-var (
-	portRule         = numberRule{"port", 0, 65535, "an integer"}
-	backlogRule      = numberRule{"-backlog", 0, math.MaxInt32, "an integer"}
-	queueRule        = numberRule{"-queue", 0, math.MaxInt32, "an integer"}
-	proxyTimeoutRule = numberRule{"-proxytimeout", 1, math.MaxInt32, "a number of milliseconds"}
-	fdRule           = numberRule{"-fd", 0, math.MaxInt32, "a descriptor number"}
-	waitDataRule     = numberRule{"-waitdata", 0, math.MaxInt32, "a number of milliseconds"}
-)
-
-func (r numberRule) check(v int64) error {
-	if v < r.lo || v > r.hi {
-		return badValue(r.what, v, fmt.Sprintf("%s from %d to %d", r.noun, r.lo, r.hi))
+// Check returns the error for a value outside r, or nil.
+func (r Range) Check(v int64) error {
+	if v < r.Lo || v > r.Hi {
+		return &Error{
+			Msg:  fmt.Sprintf("bad %s %d: must be %s from %d to %d", r.Option, v, r.Noun, r.Lo, r.Hi),
+			Code: []string{"SOCKETSERVER", "BADVALUE", r.Option, strconv.FormatInt(v, 10)},
+		}
 	}
 	return nil
 }
 
-// firstError returns the first of errs that is not nil.
-func firstError(errs ...error) error {
+// Every range fits an int32: what listen(2) and the C side take.
+var (
+	portRange         = Range{"port", 0, handover.PortMax, "an integer"} // 0: any free port
+	backlogRange      = Range{"-backlog", 0, math.MaxInt32, "an integer"}
+	queueRange        = Range{"-queue", 0, math.MaxInt32, "an integer"}
+	proxyTimeoutRange = Range{"-proxytimeout", 1, math.MaxInt32, "a number of milliseconds"}
+	fdRange           = Range{"-fd", 0, math.MaxInt32, "a descriptor number"}
+	waitDataRange     = Range{"-waitdata", 0, math.MaxInt32, "a number of milliseconds"}
+
+	// A pool's (`pool create` and `pool stop`, package pool).
+	WorkersRange        = Range{"-workers", 1, 1024, "an integer"}
+	MaxConnectionsRange = Range{"-maxconnections", 0, math.MaxInt32, "an integer"}
+	StopTimeoutRange    = Range{"-stoptimeout", 0, math.MaxInt32, "an integer"}
+	TimeoutRange        = Range{"-timeout", 0, math.MaxInt32, "an integer"}
+)
+
+// FirstError returns the first of errs that is not nil: the first option out of its range.
+func FirstError(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -113,43 +130,20 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// Wide is what the Tcl layer read: the numbers as the caller wrote them, before any range
-// check, so that an error names the value given rather than one wrapped to fit an int.
-type Wide struct {
-	Port, Backlog, Queue, ProxyTimeoutMs, FD, WaitDataMs int64
-	FDGiven                                              bool
-}
-
-// Apply checks w's ranges and sets them on o.
-func (o *Options) Apply(w Wide) error {
-	err := firstError(portRule.check(w.Port), backlogRule.check(w.Backlog), queueRule.check(w.Queue),
-		proxyTimeoutRule.check(w.ProxyTimeoutMs), waitDataRule.check(w.WaitDataMs))
-	if err == nil && w.FDGiven {
-		err = fdRule.check(w.FD)
-	}
-	if err != nil {
-		return err
-	}
-	o.FD = -1
-	if w.FDGiven {
-		o.FD = int(w.FD)
-	}
-	o.Port, o.Backlog, o.Queue = int(w.Port), int(w.Backlog), int(w.Queue)
-	o.ProxyTimeout = time.Duration(w.ProxyTimeoutMs) * time.Millisecond
-	o.WaitData = time.Duration(w.WaitDataMs) * time.Millisecond
-	return nil
-}
-
-// Validate checks the ranges, and the combinations the Tcl layer cannot know.
+// Validate checks every number against its Range, then the combinations the Tcl layer
+// cannot know.
 func (o Options) Validate() error {
-	err := firstError(portRule.check(int64(o.Port)), backlogRule.check(int64(o.Backlog)),
-		queueRule.check(int64(o.Queue)), proxyTimeoutRule.check(int64(o.ProxyTimeout/time.Millisecond)),
-		waitDataRule.check(int64(o.WaitData/time.Millisecond)))
+	err := FirstError(portRange.Check(int64(o.Port)), backlogRange.Check(int64(o.Backlog)),
+		queueRange.Check(int64(o.Queue)), proxyTimeoutRange.Check(int64(o.ProxyTimeout)),
+		waitDataRange.Check(int64(o.WaitData)))
+	if err == nil && o.FD != nil {
+		err = fdRange.Check(int64(*o.FD))
+	}
 	if err != nil {
 		return err
 	}
 	switch {
-	case o.FD >= 0 && o.Systemd:
+	case o.FD != nil && o.Systemd:
 		return conflict("-fd", "-systemd")
 	case o.adopting() && o.MyAddr != "":
 		return conflict("-myaddr", adoptOption(o))

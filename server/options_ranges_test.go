@@ -12,27 +12,28 @@ import (
 
 // Every number the Tcl layer reads is range-checked as the 64-bit value the caller wrote:
 // one that would wrap to a legal int32 (2^32+5 is 5 in 32 bits) is refused, and the error
-// names the value as given.
-func TestApplyChecksEveryNumberAsWritten(t *testing.T) {
-	good := Wide{Port: 8080, Backlog: 16, Queue: 2, ProxyTimeoutMs: 250}
+// names the value as given, a count of milliseconds that no time.Duration holds included.
+func TestValidateChecksEveryNumberAsWritten(t *testing.T) {
 	const wraps = 1<<32 + 5 // 5 once truncated to 32 bits
 	type field struct {
 		what string
-		set  func(w *Wide, v int64)
+		set  func(o *Options, v int64)
 		must string
 	}
 	fields := []field{
-		{"port", func(w *Wide, v int64) { w.Port = v }, "an integer from 0 to 65535"},
-		{"-backlog", func(w *Wide, v int64) { w.Backlog = v }, "an integer from 0 to 2147483647"},
-		{"-queue", func(w *Wide, v int64) { w.Queue = v }, "an integer from 0 to 2147483647"},
-		{"-proxytimeout", func(w *Wide, v int64) { w.ProxyTimeoutMs = v }, "a number of milliseconds from 1 to 2147483647"},
-		{"-fd", func(w *Wide, v int64) { w.FD, w.FDGiven = v, true }, "a descriptor number from 0 to 2147483647"},
+		{"port", func(o *Options, v int64) { o.Port = int(v) }, "an integer from 0 to 65535"},
+		{"-backlog", func(o *Options, v int64) { o.Backlog = int(v) }, "an integer from 0 to 2147483647"},
+		{"-queue", func(o *Options, v int64) { o.Queue = int(v) }, "an integer from 0 to 2147483647"},
+		{"-proxytimeout", func(o *Options, v int64) { o.ProxyTimeout = Millis(v) }, "a number of milliseconds from 1 to 2147483647"},
+		{"-waitdata", func(o *Options, v int64) { o.WaitData = Millis(v) }, "a number of milliseconds from 0 to 2147483647"},
+		{"-fd", func(o *Options, v int64) { fd := int(v); o.FD = &fd }, "a descriptor number from 0 to 2147483647"},
 	}
 	bad := map[string][]int64{
 		"port":          {-1, 65536, -(1 << 32), wraps, math.MaxInt32 + 1, math.MaxInt64, math.MinInt64},
 		"-backlog":      {-1, math.MaxInt32 + 1, wraps, math.MaxInt64, math.MinInt64},
 		"-queue":        {-1, math.MaxInt32 + 1, wraps, math.MaxInt64, math.MinInt64},
 		"-proxytimeout": {0, -1, math.MaxInt32 + 1, wraps, math.MaxInt64, math.MinInt64},
+		"-waitdata":     {-1, math.MaxInt32 + 1, wraps, math.MaxInt64, math.MinInt64},
 		"-fd":           {-1, -2, math.MaxInt32 + 1, wraps, math.MaxInt64, math.MinInt64},
 	}
 	ok := map[string][]int64{
@@ -40,70 +41,63 @@ func TestApplyChecksEveryNumberAsWritten(t *testing.T) {
 		"-backlog":      {0, 1, math.MaxInt32},
 		"-queue":        {0, math.MaxInt32},
 		"-proxytimeout": {1, math.MaxInt32},
+		"-waitdata":     {0, math.MaxInt32},
 		"-fd":           {0, 3, math.MaxInt32},
 	}
 	for _, f := range fields {
 		for _, v := range bad[f.what] {
 			t.Run(fmt.Sprintf("%s %d refused", f.what, v), func(t *testing.T) {
-				w := good
-				f.set(&w, v)
-				o := DefaultOptions(0)
-				err := o.Apply(w)
+				o := DefaultOptions(8080)
+				f.set(&o, v)
 				value := strconv.FormatInt(v, 10)
-				assertTclError(t, err, []string{"SOCKETSERVER", "BADVALUE", f.what, value},
+				assertTclError(t, o.Validate(), []string{"SOCKETSERVER", "BADVALUE", f.what, value},
 					"bad "+f.what+" "+value+": must be "+f.must)
 			})
 		}
 		for _, v := range ok[f.what] {
 			t.Run(fmt.Sprintf("%s %d accepted", f.what, v), func(t *testing.T) {
-				w := good
-				f.set(&w, v)
-				o := DefaultOptions(0)
-				if err := o.Apply(w); err != nil {
-					t.Fatalf("Apply(%+v): %v", w, err)
-				}
-				want := DefaultOptions(0)
-				want.Port, want.Backlog, want.Queue = int(w.Port), int(w.Backlog), int(w.Queue)
-				want.ProxyTimeout = time.Duration(w.ProxyTimeoutMs) * time.Millisecond
-				if w.FDGiven {
-					want.FD = int(w.FD)
-				}
-				if o != want {
-					t.Errorf("Apply(%+v) set %+v, want %+v", w, o, want)
-				}
+				o := DefaultOptions(8080)
+				f.set(&o, v)
 				if err := o.Validate(); err != nil {
-					t.Errorf("Validate after Apply(%+v): %v", w, err)
+					t.Errorf("Validate(%+v): %v", o, err)
 				}
 			})
 		}
 	}
 }
 
-// FD counts only when FDGiven says the caller gave -fd: a zero Wide.FD is not descriptor 0.
-func TestApplyFDOnlyWhenGiven(t *testing.T) {
-	for _, w := range []Wide{
-		{ProxyTimeoutMs: 1},
-		{ProxyTimeoutMs: 1, FD: 7},
-		{ProxyTimeoutMs: 1, FD: -1},
+// A pool's numbers have their ranges beside the server's, and the same words.
+func TestPoolRanges(t *testing.T) {
+	for _, tc := range []struct {
+		r    Range
+		bad  int64
+		want string
+	}{
+		{WorkersRange, 1025, "bad -workers 1025: must be an integer from 1 to 1024"},
+		{WorkersRange, 0, "bad -workers 0: must be an integer from 1 to 1024"},
+		{MaxConnectionsRange, -1, "bad -maxconnections -1: must be an integer from 0 to 2147483647"},
+		{StopTimeoutRange, math.MaxInt64, "bad -stoptimeout 9223372036854775807: must be an integer from 0 to 2147483647"},
+		{TimeoutRange, math.MaxInt32 + 1, "bad -timeout 2147483648: must be an integer from 0 to 2147483647"},
 	} {
-		o := DefaultOptions(0)
-		o.FD = 5 // whatever was there: Apply decides
-		if err := o.Apply(w); err != nil {
-			t.Fatalf("Apply(%+v): %v", w, err)
-		}
-		if o.FD != -1 || o.adopting() {
-			t.Errorf("Apply(%+v) without FDGiven set FD %d (adopting %v), want -1", w, o.FD, o.adopting())
+		value := strconv.FormatInt(tc.bad, 10)
+		assertTclError(t, tc.r.Check(tc.bad), []string{"SOCKETSERVER", "BADVALUE", tc.r.Option, value}, tc.want)
+		if err := tc.r.Check(tc.r.Lo); err != nil {
+			t.Errorf("%s %d: %v", tc.r.Option, tc.r.Lo, err)
 		}
 	}
-	o := DefaultOptions(0)
-	if err := o.Apply(Wide{ProxyTimeoutMs: 1, FDGiven: true}); err != nil || o.FD != 0 || !o.adopting() {
-		t.Errorf("Apply with -fd 0: FD %d, adopting %v, %v; want descriptor 0 adopted", o.FD, o.adopting(), err)
+}
+
+// A Millis in range is exactly that many milliseconds.
+func TestMillisDuration(t *testing.T) {
+	for _, ms := range []Millis{0, 1, DefaultProxyTimeout, math.MaxInt32} {
+		if d := ms.Duration(); d != time.Duration(ms)*time.Millisecond || d.Milliseconds() != int64(ms) {
+			t.Errorf("Millis(%d).Duration() = %v", ms, d)
+		}
 	}
 }
 
 // The adoption options conflict with each other and with the ones that only make sense
 // for a socket the server binds itself; the error names the option that cannot be used.
-// Apply's -fd and Validate's checks work together as the Tcl layer calls them.
 func TestAdoptionConflicts(t *testing.T) {
 	systemd := func(o *Options) { o.Systemd, o.ListenPID, o.ListenFDs = true, unix.Getpid(), 1 }
 	cases := []struct {
@@ -139,12 +133,11 @@ func TestAdoptionConflicts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := DefaultOptions(0)
-			tc.set(&o)
-			w := Wide{Port: int64(o.Port), Backlog: int64(o.Backlog), Queue: int64(o.Queue),
-				ProxyTimeoutMs: int64(o.ProxyTimeout / time.Millisecond), FD: tc.fd, FDGiven: tc.fd >= 0}
-			if err := o.Apply(w); err != nil {
-				t.Fatalf("Apply(%+v): %v", w, err)
+			if tc.fd >= 0 {
+				fd := int(tc.fd)
+				o.FD = &fd
 			}
+			tc.set(&o)
 			err := o.Validate()
 			if tc.wantCode == nil {
 				if err != nil {
@@ -167,7 +160,7 @@ func TestListenRefusesConflictsBeforeAdopting(t *testing.T) {
 		func(o *Options) { o.ReusePort = true },
 		func(o *Options) { o.Systemd, o.ListenPID, o.ListenFDs = true, unix.Getpid(), 1 },
 	} {
-		o := with(func(o *Options) { o.FD = fd })
+		o := with(func(o *Options) { o.FD = &fd })
 		set(&o)
 		if s, err := Listen(o, newRecorder().Report); err == nil {
 			s.Close()
@@ -180,7 +173,7 @@ func TestListenRefusesConflictsBeforeAdopting(t *testing.T) {
 			t.Errorf("a refused Listen(%+v) made descriptor %d close-on-exec", o, fd)
 		}
 	}
-	s, _ := listen(t, with(func(o *Options) { o.FD, o.Port = fd, port }))
+	s, _ := listen(t, with(func(o *Options) { o.FD, o.Port = &fd, port }))
 	if s.Port() != port {
 		t.Fatalf("adopted socket serves port %d, want %d", s.Port(), port)
 	}

@@ -32,7 +32,7 @@ func v2Local() []byte { return append([]byte(v2Signature), 0x20, 0x00, 0, 0) }
 func proxyServer(t *testing.T, timeout time.Duration) (*Server, *recorder, *testWorker) {
 	t.Helper()
 	o := loopback()
-	o.ProxyProtocol, o.ProxyTimeout = true, timeout
+	o.ProxyProtocol, o.ProxyTimeout = true, Millis(timeout.Milliseconds())
 	s, rec := listen(t, o)
 	w := registerWorker(t, s)
 	waitCounts(t, s, counts{Workers: 1})

@@ -31,16 +31,9 @@ proc ::socketserver::prefork {count handler args} {
     if {[llength $handler] == 0} {
         return -code error -errorcode {SOCKETSERVER BADVALUE handler {}} "handler must not be empty"
     }
-    # Check the call here, in the server, rather than once in every child.
-    if {![llength [socket info]]} {
-        return -code error -errorcode {SOCKETSERVER NOSERVER} \
-            {no socketserver server: call "::socketserver::socket server" first}
-    }
-    set port [expr {[llength $args] ? [lindex $args 1] : [lindex [socket info] 0]}]
-    if {$port ni [socket info]} {
-        return -code error -errorcode [list SOCKETSERVER NOSERVER $port] \
-            "no socketserver server on port $port"
-    }
+    # Check the call here, in the server, rather than once in every child: ClientPort (C) says
+    # which port `client` would use, or raises the error it would.
+    set port [ClientPort {*}[lrange $args 1 1]]
     if {[package provide Tclx] ne ""} {
         lassign {::fork ::wait} fork wait
     } else {

@@ -77,8 +77,6 @@ static WorkerConn *conns;
  * registrations (see ss_forget_parent_registrations). */
 static int inert_writer = -1;
 
-static const char *gone_message = "socketserver server on port %d is gone: no more connections will come";
-
 /* How many `client` calls of one thread may wait for a connection on one port at once. The
  * server keeps one place in line per call; past this, `client` fails (SOCKETSERVER TOOMANY). */
 #define MAX_OUTSTANDING 1024
@@ -237,23 +235,9 @@ static WorkerConn *find_conn(int port)
 	return found;
 }
 
-static int server_gone_error(Tcl_Interp *interp, int port)
-{
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf(gone_message, port));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER SERVERGONE %d", port));
-	return TCL_ERROR;
-}
-
 static int peer_closed(int err)
 {
 	return err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN;
-}
-
-static int posix_error(Tcl_Interp *interp, const char *doing, int err)
-{
-	Tcl_SetErrno(err);
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("%s: %s", doing, Tcl_PosixError(interp)));
-	return TCL_ERROR;
 }
 
 /* Makes fd this thread's registration with the server on port. */
@@ -282,9 +266,9 @@ static WorkerConn *register_conn(Tcl_Interp *interp, int port, unsigned generati
 
 	if (ss_worker_register(registration_fd, &fd, &lifeline) != 0) {
 		if (peer_closed(errno))
-			server_gone_error(interp, port);
+			ss_server_gone_error(interp, port);
 		else
-			posix_error(interp, "couldn't register with the socketserver server", errno);
+			ss_posix_error(interp, errno, "couldn't register with the socketserver server");
 		return NULL;
 	}
 	WorkerConn *c = add_conn(port, generation, fd, lifeline, 0);
@@ -429,11 +413,9 @@ static void server_gone(WorkerConn *c)
 		exit_if_retired_and_idle(c);
 		return;
 	}
-	char message[128], errorcode[64];
-	snprintf(message, sizeof(message), gone_message, c->port);
-	snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER SERVERGONE %d", c->port);
 	for (Request *req = pop_live_request(c); req != NULL; req = pop_live_request(c)) {
-		ss_background_error(req->interp, errorcode, message);
+		ss_server_gone_error(req->interp, c->port);
+		ss_background_error(req->interp);
 		free_request(req);
 	}
 }
@@ -449,10 +431,9 @@ static void conn_readable(WorkerConn *c)
 	if (got < 0 && errno == EPROTO) {
 		/* Not the server going away: report it (if an interpreter is waiting) and carry on. */
 		if (c->first != NULL) {
-			char message[128], errorcode[64];
-			snprintf(message, sizeof(message), "socketserver port %d: malformed message from the server", c->port);
-			snprintf(errorcode, sizeof(errorcode), "SOCKETSERVER PROTOCOL %d", c->port);
-			ss_background_error(c->first->interp, errorcode, message);
+			ss_error(c->first->interp, "SOCKETSERVER PROTOCOL", Tcl_NewIntObj(c->port),
+			         "socketserver port %d: malformed message from the server", c->port);
+			ss_background_error(c->first->interp);
 		}
 		return;
 	}
@@ -482,13 +463,10 @@ static int taken_event(Tcl_Event *ev, int flags)
  * sends more while this one is served. The handler is called from Tcl's event queue, before
  * the event loop would wait: no round trip through the notifier. Returns 1 if it took one.
  */
-static int take_sent_ahead(WorkerConn *c)
+/* Keeps a connection `client` took from the pair itself for the next request, and queues
+ * the event that hands it over. */
+static void hand_over_from_event_queue(WorkerConn *c, int fd, const char *ip, int port)
 {
-	int fd, port;
-	char ip[SS_IP_MAX];
-	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
-	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
-		return 0;
 	c->taken++;
 	c->taken_in_a_row++;
 	keep_unclaimed(c, fd, ip, port);
@@ -497,6 +475,16 @@ static int take_sent_ahead(WorkerConn *c)
 	ev->header.proc = taken_event;
 	ev->c = c;
 	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+}
+
+static int take_sent_ahead(WorkerConn *c)
+{
+	int fd, port;
+	char ip[SS_IP_MAX];
+	if (!c->sends_ahead || c->outstanding > 0 || c->taken_in_a_row >= MAX_TAKEN_AT_ONCE ||
+	    ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
+		return 0;
+	hand_over_from_event_queue(c, fd, ip, port);
 	/* If the pair is closed, the writable handler finds out. */
 	int unread = ss_worker_unread(c->fd);
 	if (unread >= 0 && unread <= SS_REFILL_AT)
@@ -529,15 +517,8 @@ static void wait_briefly_for_answer(WorkerConn *c)
 	    ppoll(&pfd, 1, &wait, NULL) != 1 || ss_recv_conn(c->fd, &fd, ip, &port, &c->sends_ahead, 0) != 1)
 		return;
 	c->outstanding--;
-	c->taken++;
-	c->taken_in_a_row++;
 	update_watching(c);
-	keep_unclaimed(c, fd, ip, port);
-	c->reserved++;
-	TakenEvent *ev = (TakenEvent *)ckalloc(sizeof(TakenEvent));
-	ev->header.proc = taken_event;
-	ev->c = c;
-	Tcl_QueueEvent(&ev->header, TCL_QUEUE_TAIL);
+	hand_over_from_event_queue(c, fd, ip, port);
 }
 
 static void pair_event(ClientData data, int mask)
@@ -574,7 +555,37 @@ static int parse_client_args(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]
 	if (Tcl_ListObjLength(interp, *handler, &length) != TCL_OK)
 		return TCL_ERROR;
 	if (length == 0)
-		return ss_error(interp, "SOCKETSERVER BADVALUE handler {}", "handler must not be empty");
+		return ss_error(interp, "SOCKETSERVER BADVALUE handler {}", NULL, "handler must not be empty");
+	return TCL_OK;
+}
+
+/* The server `client` asks for a connection: the one on the port asked, or for 0 the first
+ * this process knows of. Returns its port, or 0 with the error set. */
+static int find_server(Tcl_Interp *interp, int asked, int *registration_fd, unsigned *generation)
+{
+	int port = ss_ports_lookup(asked, registration_fd, generation);
+	if (port == 0 && ss_ports_closed(asked))
+		ss_server_gone_error(interp, asked);
+	else if (port == 0)
+		ss_no_server_error(interp, asked);
+	return port;
+}
+
+int ss_client_port_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+	int asked = 0, registration_fd;
+	unsigned generation;
+	(void)data;
+	if (objc > 2) {
+		Tcl_WrongNumArgs(interp, 1, objv, "?port?");
+		return TCL_ERROR;
+	}
+	if (objc == 2 && ss_port_arg(interp, objv[1], &asked) != TCL_OK)
+		return TCL_ERROR;
+	int port = find_server(interp, asked, &registration_fd, &generation);
+	if (port == 0)
+		return TCL_ERROR;
+	Tcl_SetObjResult(interp, Tcl_NewIntObj(port));
 	return TCL_OK;
 }
 
@@ -586,13 +597,9 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 
 	if (parse_client_args(interp, objc, objv, &asked, &handler) != TCL_OK)
 		return TCL_ERROR;
-	int port = ss_ports_lookup(asked, &registration_fd, &generation);
-	if (port == 0) {
-		if (asked != 0)
-			return ss_ports_closed(asked) ? server_gone_error(interp, asked) : ss_no_server_error(interp, asked);
-		return ss_error(interp, "SOCKETSERVER NOSERVER",
-		                "no socketserver server: call \"::socketserver::socket server\" before forking workers");
-	}
+	int port = find_server(interp, asked, &registration_fd, &generation);
+	if (port == 0)
+		return TCL_ERROR;
 
 	WorkerConn *c = find_conn(port);
 	if (c != NULL && (c->inherited || c->generation != generation)) {
@@ -600,7 +607,7 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		c = NULL;
 	}
 	if (c == NULL && registration_fd < 0)
-		return ss_error(interp, "SOCKETSERVER NOSERVER",
+		return ss_error(interp, "SOCKETSERVER NOSERVER", NULL,
 		                "this pool worker's connection to its server belongs to the thread that loaded socketserver");
 	if (c == NULL && (c = register_conn(interp, port, generation, registration_fd)) == NULL)
 		return TCL_ERROR;
@@ -614,20 +621,19 @@ int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 		c->reserved++;
 		Tcl_DoWhenIdle(deliver_unclaimed, c);
 	} else if (c->gone) {
-		return server_gone_error(interp, port);
+		return ss_server_gone_error(interp, port);
 	} else if (c->outstanding >= MAX_OUTSTANDING) {
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("too many connection requests waiting on port %d: "
-		                                       "at most %d \"client\" calls may wait at once", port, MAX_OUTSTANDING));
-		Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER TOOMANY %d", port));
-		return TCL_ERROR;
+		return ss_error(interp, "SOCKETSERVER TOOMANY", Tcl_NewIntObj(port),
+		                "too many connection requests waiting on port %d: "
+		                "at most %d \"client\" calls may wait at once", port, MAX_OUTSTANDING);
 	} else if (take_sent_ahead(c)) {
 		/* handed over from the event queue */
 	} else if (ask(c) != 0) {
 		int err = errno;
 		if (!peer_closed(err))
-			return posix_error(interp, "couldn't ask the socketserver server for a connection", err);
+			return ss_posix_error(interp, err, "couldn't ask the socketserver server for a connection");
 		server_gone(c);
-		return c->pool ? TCL_OK : server_gone_error(interp, port);
+		return c->pool ? TCL_OK : ss_server_gone_error(interp, port);
 	} else if (c->handlers_running > 0) {
 		c->asked_in_handler = 1;
 	}
@@ -694,16 +700,16 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 
 	if (spec == NULL)
 		return TCL_OK;
-	if (sscanf(spec, "%d:%d:%d%c", &port, &fd, &lifeline, &trailing) != 3 || port < 1 || port > 65535 ||
+	if (sscanf(spec, "%d:%d:%d%c", &port, &fd, &lifeline, &trailing) != 3 || port < 1 || port > SS_PORT_MAX ||
 	    fd < 0 || lifeline < 0 || lifeline == fd)
-		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER", NULL,
 		                "SOCKETSERVER_WORKER must be port:descriptor:lifeline, not \"%s\"", spec);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_SEQPACKET ||
 	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
-		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER", NULL,
 		                "descriptor %d named by SOCKETSERVER_WORKER is not a worker's pair", fd);
 	if (fstat(lifeline, &st) != 0 || !S_ISFIFO(st.st_mode) || (fcntl(lifeline, F_GETFL) & O_ACCMODE) != O_WRONLY)
-		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER",
+		return ss_error(interp, "SOCKETSERVER BADVALUE SOCKETSERVER_WORKER", NULL,
 		                "descriptor %d named by SOCKETSERVER_WORKER is not a worker's lifeline", lifeline);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	fcntl(lifeline, F_SETFD, FD_CLOEXEC);
@@ -713,7 +719,7 @@ int ss_worker_from_environment(Tcl_Interp *interp)
 	unsigned generation;
 	int ignored;
 	if (ss_ports_publish(port, -1) != 0 || ss_ports_lookup(port, &ignored, &generation) != port)
-		return ss_error(interp, "POSIX ENOMEM {not enough memory}", "not enough memory");
+		return ss_error(interp, "POSIX ENOMEM {not enough memory}", NULL, "not enough memory");
 	add_conn(port, generation, fd, lifeline, 1);
 	return TCL_OK;
 }

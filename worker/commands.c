@@ -10,7 +10,7 @@
  * is the server side's (commands/socket.c, commands/pool.c), reached through the table the
  * server side registers when the package loads in a process that is not a forked child. In
  * a forked child those subcommands raise SOCKETSERVER FORKED here, and no server-side C runs.
- * The argument readers and errors both sides use are here too.
+ * (The errors and argument readers both sides use are errors.c's.)
  */
 #include <stdio.h>
 
@@ -36,39 +36,10 @@ const struct ss_server_side *ss_server_side(void)
 
 int ss_forked_error(Tcl_Interp *interp, const char *command)
 {
-	return ss_error(interp, "SOCKETSERVER FORKED",
+	return ss_error(interp, "SOCKETSERVER FORKED", NULL,
 	                "%s is not available in a forked worker: the server belongs to the process that "
 	                "started it (a worker uses \"::socketserver::socket client\")",
 	                command);
-}
-
-int ss_get_wide(Tcl_Interp *interp, Tcl_Obj *obj, Tcl_WideInt *wide)
-{
-	if (Tcl_GetWideIntFromObj(NULL, obj, wide) == TCL_OK)
-		return TCL_OK;
-	/* Not an integer: fail the way Tcl's own socket command does ({TCL VALUE INTEGER}). */
-	int ignored;
-	if (Tcl_GetIntFromObj(interp, obj, &ignored) == TCL_OK)
-		Tcl_GetWideIntFromObj(interp, obj, wide); /* an integer, but too large even for 64 bits */
-	return TCL_ERROR;
-}
-
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port)
-{
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("no socketserver server on port %" TCL_LL_MODIFIER "d", port));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("SOCKETSERVER NOSERVER %" TCL_LL_MODIFIER "d", port));
-	return TCL_ERROR;
-}
-
-int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port)
-{
-	Tcl_WideInt wide;
-	if (ss_get_wide(interp, obj, &wide) != TCL_OK)
-		return TCL_ERROR;
-	if (wide < 1 || wide > 65535)
-		return ss_no_server_error(interp, wide);
-	*port = (int)wide;
-	return TCL_OK;
 }
 
 /* Reads objv[1], one of the subcommands in names: *index says which. */
@@ -121,6 +92,7 @@ int ss_worker_init(Tcl_Interp *interp)
 		return TCL_ERROR;
 	Tcl_CreateObjCommand(interp, "::socketserver::socket", socket_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, "::socketserver::pool", pool_cmd, NULL, NULL);
+	Tcl_CreateObjCommand(interp, "::socketserver::ClientPort", ss_client_port_cmd, NULL, NULL);
 	ss_fork_init(interp);
 	return TCL_OK;
 }

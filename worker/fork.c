@@ -108,10 +108,8 @@ static int fork_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 		return TCL_ERROR;
 	}
 	pid_t pid = fork();
-	if (pid < 0) {
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("fork failed: %s", Tcl_PosixError(interp)));
-		return TCL_ERROR;
-	}
+	if (pid < 0)
+		return ss_posix_error(interp, errno, "fork failed");
 	if (pid > 0)
 		remember(pid);
 	Tcl_SetObjResult(interp, Tcl_NewWideIntObj(pid));
@@ -215,7 +213,7 @@ static int wait_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 		if (ss_get_wide(interp, objv[i], &wanted) != TCL_OK)
 			return TCL_ERROR;
 		if (wanted <= 0 || !is_ours((pid_t)wanted))
-			return ss_error(interp, "SOCKETSERVER NOTCHILD",
+			return ss_error(interp, "SOCKETSERVER NOTCHILD", NULL,
 			                "process %s is not a child made by ::socketserver::fork, or was waited for already",
 			                Tcl_GetString(objv[i]));
 	}
@@ -224,10 +222,9 @@ static int wait_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 	int rc = wanted > 0 ? reap(pid, nohang, &status) : reap_any(nohang, &pid, &status);
 	if (rc < 0) {
 		if (errno == ECHILD && wanted < 0)
-			return ss_error(interp, "POSIX ECHILD {no child processes}",
+			return ss_error(interp, "POSIX ECHILD {no child processes}", NULL,
 			                "no child made by ::socketserver::fork is left to wait for");
-		Tcl_SetObjResult(interp, Tcl_ObjPrintf("wait failed: %s", Tcl_PosixError(interp)));
-		return TCL_ERROR;
+		return ss_posix_error(interp, errno, "wait failed");
 	}
 	if (rc == 1)
 		Tcl_SetObjResult(interp, status_list(pid, status));

@@ -20,11 +20,11 @@ static struct published_port *table;
 static size_t used, capacity;
 static unsigned last_generation;
 /* One bit per port: a server of this process served it, and none does now. */
-static unsigned char closed[(65535 + CHAR_BIT) / CHAR_BIT];
+static unsigned char closed[(SS_PORT_MAX + CHAR_BIT) / CHAR_BIT];
 
 static void set_closed(int port, int is_closed)
 {
-	if (port < 1 || port > 65535)
+	if (port < 1 || port > SS_PORT_MAX)
 		return;
 	if (is_closed)
 		closed[port / CHAR_BIT] |= (unsigned char)(1u << (port % CHAR_BIT));
@@ -75,7 +75,7 @@ int ss_ports_closed(int port)
 {
 	int is_closed = 0;
 	ss_lock();
-	if (port >= 1 && port <= 65535)
+	if (port >= 1 && port <= SS_PORT_MAX)
 		is_closed = (closed[port / CHAR_BIT] >> (port % CHAR_BIT)) & 1;
 	ss_unlock();
 	return is_closed;

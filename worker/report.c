@@ -6,8 +6,6 @@
  * Go thread holds. The event procedure is C: if a worker was forked with the event still in
  * its queue, it runs there harmlessly and drops it (the report belongs to the server).
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "worker.h"
@@ -26,28 +24,6 @@ typedef struct {
 	ss_reporter *reporter;
 	char *message, *errorcode;
 } ReportEvent;
-
-int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...)
-{
-	va_list args;
-	char message[512];
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
-	Tcl_SetObjResult(interp, Tcl_NewStringObj(message, -1));
-	Tcl_SetObjErrorCode(interp, Tcl_NewStringObj(code, -1));
-	return TCL_ERROR;
-}
-
-void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message)
-{
-	Tcl_Preserve(interp);
-	Tcl_SetObjResult(interp, Tcl_NewStringObj(message, -1));
-	Tcl_SetObjErrorCode(interp, Tcl_NewStringObj(errorcode, -1));
-	Tcl_AddErrorInfo(interp, "\n    (socketserver background error)");
-	Tcl_BackgroundException(interp, TCL_ERROR);
-	Tcl_Release(interp);
-}
 
 void ss_reporter_retain(ss_reporter *reporter)
 {
@@ -69,8 +45,10 @@ static int report_event_proc(Tcl_Event *event, int flags)
 {
 	ReportEvent *report = (ReportEvent *)event;
 	(void)flags;
-	if (!ss_forked() && report->reporter->alive)
-		ss_background_error(report->reporter->interp, report->errorcode, report->message);
+	if (!ss_forked() && report->reporter->alive) {
+		ss_error(report->reporter->interp, report->errorcode, NULL, "%s", report->message);
+		ss_background_error(report->reporter->interp);
+	}
 	free(report->message);
 	free(report->errorcode);
 	ss_reporter_release(report->reporter);

@@ -8,10 +8,6 @@
 typedef int Tcl_Size; /* Tcl 8.6: list lengths and counts are int */
 #endif
 
-#ifndef TCL_INDEX_TEMP_TABLE
-#define TCL_INDEX_TEMP_TABLE 2 /* Tcl 8.6 calls it TCL_INDEX_TEMP_TABLE too, from 8.6.0 */
-#endif
-
 #ifndef INT2PTR
 #define INT2PTR(p) ((void *)(intptr_t)(p))
 #endif

@@ -83,23 +83,41 @@ void ss_children_fork_child(void);
 int ss_ports_publish(int port, int registration_fd); /* 0, or -1 with errno */
 /* Two servers may share a port (-reuseport): the registration pair says which one goes. */
 void ss_ports_withdraw(int port, int registration_fd);
-/* port 0 asks for the first port published. Returns the port, or 0 if there is none. */
+/* The highest TCP port: the one definition of the ports' range, for C and Go (PortMax). */
+#define SS_PORT_MAX 65535
+
+/* port 0 asks for the first port published: this is the one place that says what a worker's
+ * `client` without -port uses, and what `pool create` and prefork without -port use too.
+ * Returns the port, or 0 if there is none. */
 int ss_ports_lookup(int port, int *registration_fd, unsigned *generation);
 /* Nonzero if a server of this process (or of the parent it was forked from) served port
  * and none does now: its server is gone, not unknown. */
 int ss_ports_closed(int port);
 
-/* Sets a Tcl error: message and -errorcode (a list in a string). Returns TCL_ERROR. */
-int ss_error(Tcl_Interp *interp, const char *code, const char *format, ...);
+/*
+ * The errors of the C side (errors.c). ss_error sets every one of them: the message,
+ * printf-style, and the -errorcode: the words of code (a list in a string, such as
+ * "SOCKETSERVER NOSERVER"), then word, unless NULL, as one more (a port, a pool's name:
+ * quoted as a list element needs). Returns TCL_ERROR.
+ */
+int ss_error(Tcl_Interp *interp, const char *code, Tcl_Obj *word, const char *format, ...);
+/* A system call failed with err: the message, then ": " and err's, and Tcl's own -errorcode
+ * for it ({POSIX ENAME message}, from Tcl_PosixError). Returns TCL_ERROR. */
+int ss_posix_error(Tcl_Interp *interp, int err, const char *format, ...);
+/* Reports the error just set in interp (by ss_error or an error below) as a background error. */
+void ss_background_error(Tcl_Interp *interp);
+/* {SOCKETSERVER NOSERVER port}: no server of this process on port; for port 0 (none named),
+ * {SOCKETSERVER NOSERVER}: no server at all. */
+int ss_no_server_error(Tcl_Interp *interp, int port);
+/* {SOCKETSERVER SERVERGONE port}: the server on port closed, or its process died. */
+int ss_server_gone_error(Tcl_Interp *interp, int port);
 
-/* {SOCKETSERVER FORKED}: command is not available in a forked worker. Returns TCL_ERROR. */
+/* {SOCKETSERVER FORKED}: command is not available in a forked worker (commands.c). */
 int ss_forked_error(Tcl_Interp *interp, const char *command);
 
-/* {SOCKETSERVER NOSERVER port}: no server of this process on port. Returns TCL_ERROR. */
-int ss_no_server_error(Tcl_Interp *interp, Tcl_WideInt port);
-
-/* Reads a port this process may serve (1-65535); any other number, 0 included, is no
- * server's. */
+/* Reads a port that names a server (client -port, info, close, handoff, pool create -port):
+ * 1 to SS_PORT_MAX, any other number {SOCKETSERVER BADVALUE port value}. The worker side's,
+ * not Go's, because `client` reads it in forked workers. */
 int ss_port_arg(Tcl_Interp *interp, Tcl_Obj *obj, int *port);
 
 /* Reads an integer as a Tcl_WideInt, failing as Tcl_GetIntFromObj does for a non-integer. */
@@ -116,8 +134,6 @@ void ss_reporter_retain(ss_reporter *reporter);
 void ss_reporter_release(ss_reporter *reporter);
 /* From any thread: queues a background error; takes ownership of the malloc'd strings. */
 void ss_report(ss_reporter *reporter, char *message, char *errorcode);
-/* In the interpreter's own thread: raises a background error now. */
-void ss_background_error(Tcl_Interp *interp, const char *errorcode, const char *message);
 
 /*
  * The package's commands (commands.c): ::socketserver::socket, ::socketserver::pool,
@@ -149,6 +165,8 @@ const struct ss_server_side *ss_server_side(void);
 
 /* The client subcommand (client.c). */
 int ss_client_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
+/* ::socketserver::ClientPort ?port?, for prefork: the port client would use, or its error. */
+int ss_client_port_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]);
 int ss_worker_from_environment(Tcl_Interp *interp);
 
 /* ::socketserver::fork and ::socketserver::wait (fork.c): C only, like TclX's. */

@@ -3,6 +3,8 @@ package main
 import (
 	"math"
 	"testing"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 func TestMedian(t *testing.T) {
@@ -34,7 +36,7 @@ func TestMedian(t *testing.T) {
 }
 
 func TestSpread(t *testing.T) {
-	rep := sockbenchReport{DistinctPIDs: 3, SpreadRatio: 1.1}
+	rep := sockreport.Report{DistinctPIDs: 3, SpreadRatio: 1.1}
 	if got := spread(rep, 1); !math.IsNaN(got) {
 		t.Errorf("single process: %v, want NaN", got)
 	}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -22,22 +20,17 @@ type abReport struct {
 // runAB runs ab against the page at port for duration (whole seconds, at least one), at
 // concurrency c, one connection per request, bounded by its own limit plus a margin; the
 // percentiles come from its -e file, csv.
-func runAB(ctx context.Context, ab string, port, c int, duration time.Duration, csv string) (abReport, error) {
+func runAB(ctx context.Context, port, c int, duration time.Duration, csv string) (abReport, error) {
 	secs := max(int(duration.Round(time.Second)/time.Second), 1)
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+30*time.Second)
-	defer cancel()
 	// -t implies a cap of 50000 requests unless -n follows it; -r counts receive errors
 	// as failed requests instead of ending the run.
 	args := []string{"-q", "-r", "-t", strconv.Itoa(secs), "-n", "100000000", "-c", strconv.Itoa(c),
 		"-e", csv, fmt.Sprintf("http://127.0.0.1:%d/", port)}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, ab, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Run(); err != nil {
-		return abReport{}, fmt.Errorf("%s %s: %v: %s", ab, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	stdout, err := runBounded(ctx, time.Duration(secs)*time.Second+30*time.Second, "ab", args...)
+	if err != nil {
+		return abReport{}, err
 	}
-	rep, err := parseAB(stdout.String())
+	rep, err := parseAB(string(stdout))
 	if err == nil {
 		var text []byte
 		if text, err = os.ReadFile(csv); err == nil {

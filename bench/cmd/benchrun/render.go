@@ -26,13 +26,10 @@ func renderResults(res *results) string {
 	fmt.Fprintf(&b, "- Settings: %s per sockbench run, %d run(s) per row, medians shown; oneshot rows at concurrency %s",
 		cfg.duration, cfg.repeat, joinInts(cfg.concurrency))
 	if cfg.persistent {
-		fmt.Fprintf(&b, "; persistent rows: %d lines per connection at concurrency %d", cfg.lines, persistentConcurrency)
+		fmt.Fprintf(&b, "; persistent rows: %d lines per connection at concurrency %d", persistentLines, persistentConcurrency)
 	}
-	fmt.Fprintf(&b, "; sockbench -timeout %s", cfg.opTimeout)
-	if cfg.httpdDuration > 0 {
-		fmt.Fprintf(&b, "; HTTP rows: `ab -t %s -c %d`, %d workers", cfg.httpdDuration.Round(time.Second), cfg.httpdConcurrency, cfg.httpdWorkers)
-	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "; sockbench -timeout %s; HTTP rows: `ab -t %s -c %d`, %d workers\n",
+		opTimeout, cfg.httpdDuration.Round(time.Second), cfg.httpdConcurrency, cfg.httpdWorkers)
 	if cfg.original != "" {
 		fmt.Fprintf(&b, "- Original: socketservertcl 1.1 from `%s`, every socketserver row's group run interleaved with it\n", cfg.original)
 	} else {
@@ -47,10 +44,8 @@ func renderResults(res *results) string {
 
 	b.WriteString("\n### Throughput and latency\n\n")
 	b.WriteString(resultsTable(res.rows))
-	if cfg.httpdDuration > 0 {
-		b.WriteString("\n### HTTP: tcllib httpd (examples/httpd_server.tcl's page)\n\n")
-		b.WriteString(httpTable(res.rows))
-	}
+	b.WriteString("\n### HTTP: tcllib httpd (examples/httpd_server.tcl's page)\n\n")
+	b.WriteString(httpTable(res.rows))
 
 	b.WriteString("\n### Targets\n\n")
 	for _, t := range evaluateTargets(res) {
@@ -155,7 +150,7 @@ func joinInts(xs []int) string {
 const howToRead = `
 ### How to read this
 
-Each row is one server under one client load from cmd/sockbench on loopback: "oneshot"
+Each row is one server under one client load from sockbench on loopback: "oneshot"
 connections carry one line each (connect, send, read the reply, close with RST), so conn/s
 measures accepting and handing over connections; "persistent" connections carry many lines,
 so req/s measures the handler. conn/s and req/s are medians over the runs, as are p50 and

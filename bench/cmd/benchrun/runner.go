@@ -6,9 +6,10 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // maxErrorRate is the share of failed connections above which a run fails benchrun.
@@ -24,19 +25,19 @@ type bench struct {
 }
 
 func (b *bench) runAll(ctx context.Context, plan []instance) *results {
-	res := &results{cfg: b.cfg, date: time.Now(), notes: slices.Clone(b.cfg.notes)}
+	res := &results{cfg: b.cfg, date: time.Now()}
 	res.nproc, res.kernel = environment(ctx)
-	b.total, _, _ = estimate(b.cfg, plan)
+	b.total, _ = loadRuns(b.cfg, plan)
 	for _, in := range plan {
 		if ctx.Err() != nil {
 			return res
 		}
 		b.runInstance(ctx, in, res)
 	}
-	if b.cfg.straceConns > 0 && ctx.Err() == nil {
+	if ctx.Err() == nil {
 		b.measureSyscalls(ctx, res)
 	}
-	if b.cfg.pkgRuns > 0 && ctx.Err() == nil {
+	if ctx.Err() == nil {
 		b.measurePackageRequire(ctx, res)
 	}
 	return res
@@ -47,7 +48,7 @@ func (b *bench) start(in instance, m member) (*server, error) {
 	b.started++
 	name := strings.Join(strings.Fields(strings.NewReplacer("-", "", "/", "").Replace(m.String())), "-")
 	log := filepath.Join(b.cfg.logdir, fmt.Sprintf("%02d-%s-%d-%s.log", b.started, name, in.workers, in.mode))
-	return startServer(serverArgv(b.cfg, m, in.workers, in.mode), log, b.cfg.startWait)
+	return startServer(serverArgv(b.cfg, m, in.workers, in.mode), log, startTimeout)
 }
 
 // runInstance starts the servers of in, runs each of their rows -repeat times, in turn
@@ -71,7 +72,7 @@ func (b *bench) runInstance(ctx context.Context, in instance, res *results) {
 			continue
 		}
 		servers[m] = srv
-		defer func() { res.notes = append(res.notes, srv.stop(b.cfg.stopWait)...) }()
+		defer func() { res.notes = append(res.notes, srv.stop(stopTimeout)...) }()
 	}
 	for rep := 1; rep <= b.cfg.repeat; rep++ {
 		for i := range rows {
@@ -100,7 +101,7 @@ func (b *bench) runInstance(ctx context.Context, in instance, res *results) {
 			rows[i].samples = append(rows[i].samples, s)
 			if err == nil {
 				fmt.Fprintf(b.out, "[%3d/%d] %s: %.0f conn/s, %.0f req/s, p99 %.2f ms, spread %s, %d errors\n",
-					b.done, b.total, label, s.connsPerSec, s.reqsPerSec, s.p99us/1000, spreadText(s.spread), s.errors)
+					b.done, b.total, label, s.connsPerSec, s.reqsPerSec, s.p99us/1000, twoPlaces(s.spread), s.errors)
 			}
 		}
 	}
@@ -120,13 +121,12 @@ func (b *bench) measure(ctx context.Context, srv *server, key rowKey) (sample, e
 	if key.mode == modeHTTP {
 		var rep abReport
 		csv := filepath.Join(b.cfg.logdir, "ab-percentiles.csv")
-		rep, err = runAB(ctx, b.cfg.ab, srv.port, key.concurrency, b.cfg.httpdDuration, csv)
+		rep, err = runAB(ctx, srv.port, key.concurrency, b.cfg.httpdDuration, csv)
 		s = sample{connsPerSec: rep.reqsPerSec, reqsPerSec: rep.reqsPerSec, p50us: rep.p50us, p99us: rep.p99us,
 			spread: math.NaN(), connections: rep.complete, errors: rep.failed}
 	} else {
-		l := load{port: srv.port, mode: key.mode, lines: b.cfg.lines, concurrency: key.concurrency,
-			duration: b.cfg.duration, timeout: b.cfg.opTimeout}
-		var rep sockbenchReport
+		l := load{port: srv.port, mode: key.mode, concurrency: key.concurrency, duration: b.cfg.duration}
+		var rep sockreport.Report
 		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
 		if err == nil && rep.ErrorRate() > maxErrorRate {
 			err = fmt.Errorf("errors on %.1f%% of connections (%d errors, %d connections): %s",
@@ -169,14 +169,4 @@ func measureRSS(m member, in instance, srv *server) rssRecord {
 		}
 	}
 	return r
-}
-
-func spreadText(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "-"
-	case math.IsInf(x, 1):
-		return "inf"
-	}
-	return fmt.Sprintf("%.2f", x)
 }

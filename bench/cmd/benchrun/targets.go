@@ -34,14 +34,7 @@ func (t targetResult) String() string {
 	if !t.met() {
 		status = "NOT met"
 	}
-	return fmt.Sprintf("%s: %s (target %s %.1f): **%s** (%s)", t.label, valueText(t.value), op, t.limit, status, t.detail)
-}
-
-func valueText(v float64) string {
-	if math.IsInf(v, 1) {
-		return "inf"
-	}
-	return fmt.Sprintf("%.2f", v)
+	return fmt.Sprintf("%s: %s (target %s %.1f): **%s** (%s)", t.label, twoPlaces(t.value), op, t.limit, status, t.detail)
 }
 
 // The rows the targets compare.
@@ -59,8 +52,8 @@ func evaluateTargets(res *results) []targetResult {
 	var out []targetResult
 	ratio := func(label string, num, den rowKey, limit float64) targetResult {
 		t := targetResult{label: label, limit: limit}
-		a, okA := res.find(num)
-		b, okB := res.find(den)
+		a, okA := findRow(res.rows, num)
+		b, okB := findRow(res.rows, den)
 		if !okA || !okB || b.connsPerSec == 0 {
 			t.detail = "needs both rows"
 			return t
@@ -74,7 +67,7 @@ func evaluateTargets(res *results) []targetResult {
 		ratio("(b) socketserver immediate, 2 workers, c=32 vs goecho, c=32", keyImmediate2c32, keyGoechoC32, 1.0))
 
 	c := targetResult{label: "(c) max/min connections per worker, socketserver immediate, 4 workers, c=32", atMost: true, limit: 1.2}
-	if s, ok := res.find(keyImmediate4c32); ok {
+	if s, ok := findRow(res.rows, keyImmediate4c32); ok {
 		c.measured, c.value = true, s.spread
 		c.detail = fmt.Sprintf("p99 %s ms", ms(s.p99us))
 		if math.IsInf(s.spread, 1) {
@@ -83,8 +76,8 @@ func evaluateTargets(res *results) []targetResult {
 	} else {
 		c.detail = "needs that row"
 	}
-	if r, ok := res.find(keyReuse4c32); ok {
-		c.detail += fmt.Sprintf("; SO_REUSEPORT, 4 processes, c=32: %s, p99 %s ms", spreadText(r.spread), ms(r.p99us))
+	if r, ok := findRow(res.rows, keyReuse4c32); ok {
+		c.detail += fmt.Sprintf("; SO_REUSEPORT, 4 processes, c=32: %s, p99 %s ms", twoPlaces(r.spread), ms(r.p99us))
 	}
 	out = append(out, c)
 
@@ -142,14 +135,12 @@ func worstRatio(res *results, label string, limit float64, atMost bool, keep fun
 	t := targetResult{label: label, limit: limit, atMost: atMost}
 	n := 0
 	for _, r := range res.rows {
-		base, ok := baseline(r.rowKey, against)
-		if !keep(r.rowKey) || !ok {
+		if !keep(r.rowKey) {
 			continue
 		}
-		a, okA := findRow(res.rows, r.rowKey)
-		b, okB := findRow(res.rows, base)
+		a, b, ok := againstBaseline(res.rows, r, against)
 		v := metric(a, b)
-		if !okA || !okB || math.IsNaN(v) || math.IsInf(v, 0) {
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
 		if n++; n == 1 || (atMost && v > t.value) || (!atMost && v < t.value) {
@@ -166,7 +157,7 @@ func worstValue(res *results, label string, limit float64, keep func(rowKey) boo
 	t := targetResult{label: label, limit: limit, atMost: true}
 	n := 0
 	for _, r := range res.rows {
-		a, ok := findRow(res.rows, r.rowKey)
+		a, ok := r.measuredSummary()
 		if !keep(r.rowKey) || !ok || math.IsNaN(metric(a)) {
 			continue
 		}

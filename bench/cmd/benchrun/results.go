@@ -136,13 +136,19 @@ type results struct {
 	Elapsed  time.Duration
 }
 
-// find returns the row for key, if measured.
-func (res *results) find(key rowKey) (summary, bool) { return findRow(res.rows, key) }
+// measuredSummary is the row's summary, if it has runs.
+func (r row) measuredSummary() (summary, bool) {
+	if len(r.samples) == 0 {
+		return summary{}, false
+	}
+	return r.summary(), true
+}
 
+// findRow is the summary of the row with key, if it has runs.
 func findRow(rows []row, key rowKey) (summary, bool) {
 	for _, r := range rows {
-		if r.rowKey == key && len(r.samples) > 0 {
-			return r.summary(), true
+		if r.rowKey == key {
+			return r.measuredSummary()
 		}
 	}
 	return summary{}, false

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // measureSyscalls counts the system calls of a socketserver server process (immediate
@@ -24,13 +26,13 @@ func (b *bench) measureSyscalls(ctx context.Context, res *results) {
 		res.Failures = append(res.Failures, fmt.Sprintf("server %s (for strace) failed to start: %v", in, err))
 		return
 	}
-	defer func() { res.notes = append(res.notes, srv.stop(b.cfg.stopWait)...) }()
+	defer func() { res.notes = append(res.notes, srv.stop(stopTimeout)...) }()
 
 	out := filepath.Join(b.cfg.logdir, "strace-summary.txt")
 	l := load{port: srv.port, mode: modeOneshot, concurrency: straceConcurrency,
-		duration: 120 * time.Second, connections: b.cfg.straceConns, timeout: b.cfg.opTimeout}
-	var rep sockbenchReport
-	err = withStrace(ctx, b.cfg.strace, srv.pids[0], out, func() error {
+		duration: 120 * time.Second, connections: b.cfg.straceConns}
+	var rep sockreport.Report
+	err = withStrace(ctx, srv.pids[0], out, func() error {
 		var err error
 		rep, err = runSockbench(ctx, filepath.Join(b.cfg.bin, "sockbench"), l)
 		return err
@@ -56,8 +58,8 @@ func (b *bench) measureSyscalls(ctx context.Context, res *results) {
 // withStrace runs fn with `strace -c -f -p pid -o out` attached: it waits (bounded) for
 // strace to report the attachment, runs fn, then detaches strace with SIGINT and waits
 // (bounded) for it to write the summary.
-func withStrace(ctx context.Context, strace string, pid int, out string, fn func() error) error {
-	path, err := exec.LookPath(strace)
+func withStrace(ctx context.Context, pid int, out string, fn func() error) error {
+	path, err := exec.LookPath("strace")
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,9 @@ const resultsMarker = "<!-- benchrun: everything below this line is replaced by 
 const defaultHeader = `# Benchmarks
 
 socketserver against a plain Tcl server, SO_REUSEPORT listeners and a minimal Go server,
-measured by ` + "`make bench`" + ` (cmd/benchrun driving cmd/sockbench; the servers are in
-bench/servers). Each run replaces the section below the marker line with what it measured;
-edit above it only.
+measured by ` + "`make bench`" + ` (bench/cmd/benchrun driving bench/cmd/sockbench; the
+servers are in bench/servers). Each run replaces the section below the marker line with
+what it measured; edit above it only.
 
 `
 

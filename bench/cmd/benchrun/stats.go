@@ -3,6 +3,8 @@ package main
 import (
 	"math"
 	"slices"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // median of xs, the mean of the middle two for an even count; NaN for none.
@@ -25,7 +27,7 @@ func median(xs []float64) float64 {
 // spread is max/min connections per serving process: NaN with a single process expected,
 // +Inf when one of the expected processes served nothing (sockbench only sees those that
 // served).
-func spread(rep sockbenchReport, expected int) float64 {
+func spread(rep sockreport.Report, expected int) float64 {
 	switch {
 	case expected <= 1:
 		return math.NaN()

@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"strconv"
-	"time"
 )
 
 // serverKind is one of the servers compared, in the order they run.
@@ -14,10 +13,9 @@ const (
 	ssImmediate                    // socketserver, TclX-forked workers, gets/puts/close at once
 	plainTcl                       // one Tcl process, `socket -server`, event-driven
 	reusePort                      // N processes, each its own SO_REUSEPORT socketserver listener
-	goEcho                         // cmd/goecho, the upper bound
+	goEcho                         // bench/cmd/goecho, the upper bound
 	httpdWorkers                   // tcllib httpd in socketserver workers (examples/httpd_server.tcl)
 	httpdSingle                    // tcllib httpd, one process listening itself
-	numKinds
 )
 
 func (k serverKind) String() string {
@@ -76,7 +74,7 @@ const (
 // answering connections of the given mode. Each prints "port N" when ready.
 func serverArgv(cfg config, m member, workers int, mode string) []string {
 	script := func(name string) string { return abs(filepath.Join(cfg.servers, name)) }
-	ms := strconv.FormatInt(cfg.watchdog.Milliseconds(), 10)
+	ms := strconv.FormatInt(watchdog.Milliseconds(), 10)
 	n := strconv.Itoa(workers)
 	pkg := []string{"-build", abs(cfg.build), "-options", m.options}
 	if m.original {
@@ -100,7 +98,7 @@ func serverArgv(cfg config, m member, workers int, mode string) []string {
 			"-procs", n, "-mode", mode, "-watchdog", ms}
 	default:
 		return []string{abs(filepath.Join(cfg.bin, "goecho")), "-addr", "127.0.0.1:0",
-			"-lifetime", cfg.watchdog.Round(time.Second).String()}
+			"-lifetime", watchdog.String()}
 	}
 }
 

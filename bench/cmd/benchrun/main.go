@@ -1,7 +1,7 @@
 // Command benchrun is `make bench`: it runs the benchmark servers of bench/servers (and
-// cmd/goecho) group by group, socketserver beside its -variants and the C original
-// (-original) with the same handler, loads them in turn with cmd/sockbench (ab for the
-// HTTP rows), reads each server's and its workers' CPU time and context switches from
+// bench/cmd/goecho) group by group, socketserver beside its -variants and the C original
+// (-original) with the same handler, loads them in turn with bench/cmd/sockbench (ab for
+// the HTTP rows), reads each server's and its workers' CPU time and context switches from
 // /proc around every load, and prints the tables of medians, the targets computed within
 // the run, and a few extra measurements (RSS, `package require` time, system calls per
 // connection under strace). It writes the same to BENCHMARKS.md.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -84,73 +83,31 @@ func buildPlan(cfg config) []instance {
 		for _, kind := range echoKinds {
 			n := 1
 			if kind.multiProcess() {
-				n = persistentWorkers(cfg.workers)
+				n = persistentWorkers
 			}
 			plan = append(plan, instance{members(cfg, kind), n, modePersistent, []int{persistentConcurrency}})
 		}
 	}
-	if cfg.httpdDuration > 0 {
-		plan = append(plan, instance{members(cfg, httpdWorkers), cfg.httpdWorkers, modeHTTP, []int{cfg.httpdConcurrency}})
-	}
-	return plan
+	return append(plan, instance{members(cfg, httpdWorkers), cfg.httpdWorkers, modeHTTP, []int{cfg.httpdConcurrency}})
 }
 
-// persistentWorkers is the worker count of the persistent rows: 2, the count the targets
-// compare, when it is measured, else the largest.
-func persistentWorkers(counts []int) int {
-	if slices.Contains(counts, 2) {
-		return 2
-	}
-	return slices.Max(counts)
-}
-
-// Rough costs, for the estimate printed before the run.
-const (
-	runOverhead      = 150 * time.Millisecond // starting sockbench, reading /proc, its final reads
-	startOverhead    = 500 * time.Millisecond // per server started
-	straceOverhead   = 3 * time.Second
-	straceRate       = 1000 // connections per second under strace
-	tclshRunEstimate = 30 * time.Millisecond
-)
-
-func (cfg config) runDuration(mode string) time.Duration {
-	if mode == modeHTTP {
-		return cfg.httpdDuration
-	}
-	return cfg.duration
-}
-
-func estimate(cfg config, plan []instance) (runs int, load, total time.Duration) {
-	starts := 0
+// loadRuns counts the load runs of plan and adds up their lengths.
+func loadRuns(cfg config, plan []instance) (runs int, load time.Duration) {
 	for _, in := range plan {
 		n := len(in.concurrency) * len(in.members) * cfg.repeat
+		length := cfg.duration
+		if in.mode == modeHTTP {
+			length = cfg.httpdDuration
+		}
 		runs += n
-		starts += len(in.members)
-		load += time.Duration(n) * cfg.runDuration(in.mode)
+		load += time.Duration(n) * length
 	}
-	total = load + time.Duration(runs)*runOverhead + time.Duration(starts)*startOverhead
-	if cfg.straceConns > 0 {
-		total += straceOverhead + time.Duration(cfg.straceConns)*time.Second/straceRate
-	}
-	total += time.Duration(2*cfg.pkgRuns) * tclshRunEstimate
-	return runs, load, total
+	return runs, load
 }
 
 func describePlan(cfg config, plan []instance) string {
-	runs, load, total := estimate(cfg, plan)
-	var b strings.Builder
-	fmt.Fprintf(&b, "benchrun plan: %d server groups, %d load runs (%d repeats), %s of load;\n",
-		len(plan), runs, cfg.repeat, load.Round(time.Second))
-	extras := []string{}
-	if cfg.straceConns > 0 {
-		extras = append(extras, fmt.Sprintf("strace over %d connections", cfg.straceConns))
-	}
-	if cfg.pkgRuns > 0 {
-		extras = append(extras, fmt.Sprintf("2 x %d tclsh runs timing package require", cfg.pkgRuns))
-	}
-	if len(extras) > 0 {
-		fmt.Fprintf(&b, "  then %s;\n", strings.Join(extras, ", "))
-	}
-	fmt.Fprintf(&b, "  planned total about %s.", total.Round(time.Second))
-	return b.String()
+	runs, load := loadRuns(cfg, plan)
+	return fmt.Sprintf("benchrun plan: %d server groups, %d load runs (%d repeats), %s of load;\n"+
+		"  then strace over %d connections, 2 x %d tclsh runs timing package require.",
+		len(plan), runs, cfg.repeat, load.Round(time.Second), cfg.straceConns, cfg.pkgRuns)
 }

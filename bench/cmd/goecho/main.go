@@ -1,7 +1,7 @@
 // Command goecho is the benchmark's upper bound: a minimal Go server for the one-line echo
-// protocol of cmd/sockbench. Each connection gets a goroutine; each line read is answered
-// with "<pid> <line>". It listens on loopback only and exits when stdin closes or after
-// -lifetime, so a benchmark run can never leave it behind.
+// protocol of bench/cmd/sockbench. Each connection gets a goroutine; each line read is
+// answered with "<pid> <line>". It listens on loopback only and exits when stdin closes or
+// after -lifetime, so a benchmark run can never leave it behind.
 package main
 
 import (

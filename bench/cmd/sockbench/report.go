@@ -10,17 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"socketserver/cmd/internal/sockreport"
+	"socketserver/bench/internal/sockreport"
 )
 
-// report is the outcome of a run, as -json prints it.
-type report = sockreport.Report
-
-func buildReport(cfg config, target netip.AddrPort, res loadResult) report {
+func buildReport(cfg config, target netip.AddrPort, res loadResult) sockreport.Report {
 	s := res.stats
 	secs := res.elapsed.Seconds()
 	pct := latencyPercentiles(s.latencies, 50, 90, 99)
-	rep := report{
+	rep := sockreport.Report{
 		Target:         target.String(),
 		Mode:           cfg.mode,
 		LinesPerConn:   cfg.lines,
@@ -54,13 +51,13 @@ func buildReport(cfg config, target netip.AddrPort, res loadResult) report {
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-func writeJSON(w io.Writer, rep report) error {
+func writeJSON(w io.Writer, rep sockreport.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
 }
 
-func writeText(w io.Writer, rep report) error {
+func writeText(w io.Writer, rep sockreport.Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "target        %s, %s, %d line(s) per connection, concurrency %d\n",
 		rep.Target, rep.Mode, rep.LinesPerConn, rep.Concurrency)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -30,18 +29,15 @@ func (b *bench) measurePackageRequire(ctx context.Context, res *results) {
 		}
 	}
 	fmt.Fprintf(b.out, "package require: %d runs each of tclsh with an empty script and with `package require socketserver`\n", b.cfg.pkgRuns)
-	var bare, req []float64
-	for i := 0; i < b.cfg.pkgRuns; i++ {
-		for _, s := range []struct {
-			path string
-			into *[]float64
-		}{{empty, &bare}, {require, &req}} {
-			d, _, err := timeTclsh(ctx, b.cfg.tclsh, s.path)
+	times := map[string][]float64{} // by script
+	for range b.cfg.pkgRuns {
+		for _, script := range []string{empty, require} {
+			d, _, err := timeTclsh(ctx, b.cfg.tclsh, script)
 			if err != nil {
 				res.Failures = append(res.Failures, fmt.Sprintf("package require timing: %v", err))
 				return
 			}
-			*s.into = append(*s.into, float64(d))
+			times[script] = append(times[script], float64(d))
 		}
 	}
 	_, out, err := timeTclsh(ctx, b.cfg.tclsh, versions)
@@ -49,24 +45,15 @@ func (b *bench) measurePackageRequire(ctx context.Context, res *results) {
 		res.Failures = append(res.Failures, fmt.Sprintf("package require timing: %v", err))
 		return
 	}
-	res.pkg = &pkgTiming{runs: b.cfg.pkgRuns, bare: time.Duration(median(bare)),
-		require: time.Duration(median(req)), versions: out}
+	res.pkg = &pkgTiming{runs: b.cfg.pkgRuns, bare: time.Duration(median(times[empty])),
+		require: time.Duration(median(times[require])), versions: out}
 	fmt.Fprintf(b.out, "package require: bare tclsh %s, with package require %s\n",
 		res.pkg.bare.Round(time.Microsecond*100), res.pkg.require.Round(time.Microsecond*100))
 }
 
 // timeTclsh runs tclsh script (bounded) and returns its wall time and stdout.
 func timeTclsh(ctx context.Context, tclsh, script string) (time.Duration, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tclsh, script)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
 	start := time.Now()
-	out, err := cmd.Output()
-	d := time.Since(start)
-	if err != nil {
-		return d, "", fmt.Errorf("%s %s: %v: %s", tclsh, script, err, strings.TrimSpace(stderr.String()))
-	}
-	return d, strings.TrimSpace(string(out)), nil
+	out, err := runBounded(ctx, 30*time.Second, tclsh, script)
+	return time.Since(start), strings.TrimSpace(string(out)), err
 }

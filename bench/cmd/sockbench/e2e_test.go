@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"socketserver/bench/internal/sockreport"
 )
 
 // testServer is a goroutine server on 127.0.0.1:0 standing in for a server
@@ -92,11 +94,11 @@ func readLineThen(then func(srv *testServer, conn net.Conn)) connHandler {
 }
 
 // runJSON runs the command with -json and decodes its report.
-func runJSON(t *testing.T, args ...string) (report, int) {
+func runJSON(t *testing.T, args ...string) (sockreport.Report, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(append(args, "-json"), &stdout, &stderr)
-	var rep report
+	var rep sockreport.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("exit %d, report is not JSON: %v\nstdout: %s\nstderr: %s", code, err, stdout.String(), stderr.String())
 	}
@@ -265,7 +267,7 @@ func TestHardDeadlineCutsOffHungRequests(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("run took %v, want it cut off at the hard deadline, 350ms in", took)
 	}
-	var rep report
+	var rep sockreport.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
 	}

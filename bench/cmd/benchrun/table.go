@@ -56,14 +56,10 @@ func resultsTable(rows []row) string {
 		if r.mode == modeHTTP {
 			continue
 		}
-		workers := "-"
-		if r.kind.multiProcess() {
-			workers = fmt.Sprint(r.workers)
-		}
-		c := []string{r.member.String(), r.mode, workers, fmt.Sprint(r.concurrency)}
+		c := []string{r.member.String(), r.mode, workersCell(r.rowKey), fmt.Sprint(r.concurrency)}
 		if s, ok := r.measuredSummary(); ok {
 			c = append(c, fmt.Sprintf("%.0f", s.connsPerSec), fmt.Sprintf("%.0f", s.reqsPerSec), ms(s.p50us), ms(s.p99us),
-				spreadText(s.spread), errorsText(s.errors, s.connections))
+				twoPlaces(s.spread), errorsText(s.errors, s.connections))
 			c = append(c, usageCells(s)...)
 			c = append(c, ratioText(rows, r, variantOriginal))
 		} else {
@@ -84,11 +80,7 @@ func httpTable(rows []row) string {
 		if r.mode != modeHTTP {
 			continue
 		}
-		workers := "-"
-		if r.kind.multiProcess() {
-			workers = fmt.Sprint(r.workers)
-		}
-		c := []string{r.member.String(), workers, fmt.Sprint(r.concurrency)}
+		c := []string{r.member.String(), workersCell(r.rowKey), fmt.Sprint(r.concurrency)}
 		if s, ok := r.measuredSummary(); ok {
 			c = append(c, fmt.Sprintf("%.0f", s.reqsPerSec), ms(s.p50us), ms(s.p99us), fmt.Sprint(s.errors))
 			c = append(c, usageCells(s)...)
@@ -101,19 +93,20 @@ func httpTable(rows []row) string {
 	return formatTable(header, rightAligned(len(header), 1), cells)
 }
 
+// workersCell is a row's workers column: "-" for a single-process server.
+func workersCell(k rowKey) string {
+	if !k.kind.multiProcess() {
+		return "-"
+	}
+	return fmt.Sprint(k.workers)
+}
+
 func rightAligned(n, left int) []bool {
 	right := make([]bool, n)
 	for i := left; i < n; i++ {
 		right[i] = true
 	}
 	return right
-}
-
-func (r row) measuredSummary() (summary, bool) {
-	if len(r.samples) == 0 {
-		return summary{}, false
-	}
-	return r.summary(), true
 }
 
 // failedCells fills n cells of a row that has no successful run.
@@ -154,18 +147,36 @@ func baseline(r rowKey, against int) (rowKey, bool) {
 	return r, false
 }
 
-// ratioText is r's rate divided by its baseline's, "-" when there is none.
-func ratioText(rows []row, r row, against int) string {
+// againstBaseline is the summaries of r and of its baseline, when both rows have runs.
+func againstBaseline(rows []row, r row, against int) (a, b summary, ok bool) {
 	key, ok := baseline(r.rowKey, against)
 	if !ok {
-		return "-"
+		return a, b, false
 	}
-	a, okA := findRow(rows, r.rowKey)
+	a, okA := r.measuredSummary()
 	b, okB := findRow(rows, key)
-	if !okA || !okB || b.connsPerSec == 0 {
+	return a, b, okA && okB
+}
+
+// ratioText is r's rate divided by its baseline's, "-" when there is none.
+func ratioText(rows []row, r row, against int) string {
+	a, b, ok := againstBaseline(rows, r, against)
+	if !ok || b.connsPerSec == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", a.connsPerSec/b.connsPerSec)
+}
+
+// twoPlaces is x to two decimal places, "inf" for +Inf and "-" for NaN (a single process's
+// spread).
+func twoPlaces(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "-"
+	case math.IsInf(x, 1):
+		return "inf"
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 func ms(us float64) string {

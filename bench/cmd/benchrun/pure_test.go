@@ -35,15 +35,15 @@ func TestParseVmRSS(t *testing.T) {
 }
 
 func TestLoadArgs(t *testing.T) {
-	l := load{port: 5000, mode: modeOneshot, concurrency: 8, duration: 2 * time.Second, timeout: time.Second}
+	l := load{port: 5000, mode: modeOneshot, concurrency: 8, duration: 2 * time.Second}
 	want := []string{"-addr", "127.0.0.1:5000", "-mode", "oneshot", "-concurrency", "8", "-duration", "2s",
-		"-timeout", "1s", "-json", "-linger0"}
+		"-timeout", "2s", "-json", "-linger0"}
 	if got := l.args(); !slices.Equal(got, want) {
 		t.Errorf("oneshot: %v", got)
 	}
-	l.mode, l.lines, l.connections = modePersistent, 100, 50
+	l.mode, l.connections = modePersistent, 50
 	want = []string{"-addr", "127.0.0.1:5000", "-mode", "persistent", "-concurrency", "8", "-duration", "2s",
-		"-timeout", "1s", "-json", "-lines", "100", "-connections", "50"}
+		"-timeout", "2s", "-json", "-lines", "100", "-connections", "50"}
 	if got := l.args(); !slices.Equal(got, want) {
 		t.Errorf("persistent: %v", got)
 	}
@@ -51,22 +51,20 @@ func TestLoadArgs(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	cfg := config{workers: []int{1, 2, 4}, concurrency: []int{1, 8, 32}, persistent: true,
-		repeat: 3, duration: 2 * time.Second}
+		repeat: 3, duration: 2 * time.Second, httpdDuration: 3 * time.Second, httpdWorkers: 2, httpdConcurrency: 16}
 	plan := buildPlan(cfg)
-	// 3 counts for the three multi-process kinds, once for the two others, then 5 persistent.
-	if len(plan) != 3*3+2+5 {
+	// 3 counts for the three multi-process kinds, once for the two others, 5 persistent, HTTP.
+	if len(plan) != 3*3+2+5+1 {
 		t.Fatalf("%d instances", len(plan))
 	}
-	runs, load, _ := estimate(cfg, plan)
-	if runs != (33+5)*3 || load != time.Duration(runs)*2*time.Second {
+	// 33 oneshot and 5 persistent rows; 2 HTTP rows (socketserver's and the single httpd).
+	runs, load := loadRuns(cfg, plan)
+	if runs != (33+5+2)*3 || load != time.Duration(38*3)*2*time.Second+time.Duration(2*3)*3*time.Second {
 		t.Errorf("runs %d, load %s", runs, load)
 	}
-	if p := plan[len(plan)-2]; p.members[0].kind != reusePort || p.workers != 2 || p.mode != modePersistent ||
+	if p := plan[len(plan)-3]; p.members[0].kind != reusePort || p.workers != persistentWorkers || p.mode != modePersistent ||
 		!slices.Equal(p.concurrency, []int{persistentConcurrency}) {
 		t.Errorf("persistent SO_REUSEPORT instance: %+v", p)
-	}
-	if got := persistentWorkers([]int{1, 4}); got != 4 {
-		t.Errorf("persistentWorkers without 2: %d", got)
 	}
 }
 
@@ -104,7 +102,7 @@ func TestPlanWithOriginal(t *testing.T) {
 		t.Errorf("HTTP instance: %+v", h)
 	}
 	// 18 oneshot socketserver rows and 2 persistent ones, 3 members each; 15 + 3 others; 4 HTTP.
-	runs, load, _ := estimate(cfg, plan)
+	runs, load := loadRuns(cfg, plan)
 	if want := (20*3 + 15 + 3 + 4) * 3; runs != want {
 		t.Errorf("runs %d, want %d", runs, want)
 	}
@@ -114,16 +112,16 @@ func TestPlanWithOriginal(t *testing.T) {
 }
 
 func TestServerArgv(t *testing.T) {
-	cfg := config{tclsh: "tclsh", servers: "/s", build: "/b", original: "/o", watchdog: time.Second}
+	cfg := config{tclsh: "tclsh", servers: "/s", build: "/b", original: "/o"}
 	for _, tc := range []struct {
 		m    member
 		want string
 	}{
-		{member{kind: ssEvent}, "tclsh /s/socketserver.tcl -build /b -options  -workers 2 -handler event -mode oneshot -watchdog 1000"},
-		{member{ssImmediate, variant{options: "-queue 8"}}, "tclsh /s/socketserver.tcl -build /b -options -queue 8 -workers 2 -handler immediate -mode oneshot -watchdog 1000"},
-		{member{ssEvent, variant{original: true}}, "tclsh /s/socketserver.tcl -original /o -workers 2 -handler event -mode oneshot -watchdog 1000"},
-		{member{httpdWorkers, variant{original: true}}, "tclsh /s/httpd.tcl -impl original -original /o -workers 2 -watchdog 1000"},
-		{member{kind: httpdSingle}, "tclsh /s/httpd.tcl -impl single -watchdog 1000"},
+		{member{kind: ssEvent}, "tclsh /s/socketserver.tcl -build /b -options  -workers 2 -handler event -mode oneshot -watchdog 600000"},
+		{member{ssImmediate, variant{options: "-queue 8"}}, "tclsh /s/socketserver.tcl -build /b -options -queue 8 -workers 2 -handler immediate -mode oneshot -watchdog 600000"},
+		{member{ssEvent, variant{original: true}}, "tclsh /s/socketserver.tcl -original /o -workers 2 -handler event -mode oneshot -watchdog 600000"},
+		{member{httpdWorkers, variant{original: true}}, "tclsh /s/httpd.tcl -impl original -original /o -workers 2 -watchdog 600000"},
+		{member{kind: httpdSingle}, "tclsh /s/httpd.tcl -impl single -watchdog 600000"},
 	} {
 		if got := strings.Join(serverArgv(cfg, tc.m, 2, modeOneshot), " "); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.m, got, tc.want)
@@ -212,7 +210,7 @@ func TestParseAB(t *testing.T) {
 
 func TestVariantsFlag(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := parseConfig([]string{"-build", dir, "-bin", dir, "-servers", dir, "-logdir", dir,
+	cfg, err := parseConfig([]string{"-build", dir, "-bin", dir, "-servers", dir,
 		"-original", dir, "-variants", " -queue  8 ; ;-queue 2 -backlog 64"}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -223,5 +221,19 @@ func TestVariantsFlag(t *testing.T) {
 	if _, err := parseConfig([]string{"-build", dir, "-bin", dir, "-servers", dir, "-original", dir + "/none"},
 		io.Discard, io.Discard); err == nil {
 		t.Error("a missing -original directory: no error")
+	}
+}
+
+// -quick shortens the run, but not a length the command line set.
+func TestQuickFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseConfig([]string{"-build", dir, "-bin", dir, "-servers", dir, "-quick", "-duration", "3s"},
+		io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.duration != 3*time.Second || cfg.repeat != 1 || cfg.httpdDuration != time.Second ||
+		!slices.Equal(cfg.workers, []int{2}) || !slices.Equal(cfg.concurrency, []int{8}) || cfg.persistent {
+		t.Errorf("-quick -duration 3s: %+v", cfg)
 	}
 }

@@ -1,0 +1,3 @@
+module socketserver/bench
+
+go 1.26.0
