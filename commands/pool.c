@@ -48,7 +48,6 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	enum { OPT_ARGS, OPT_MAXCONNECTIONS, OPT_PORT, OPT_SCRIPT, OPT_STOPTIMEOUT, OPT_WORKERS };
 	struct ss_pool_options opts = {.workers = 1, .stoptimeout_ms = DEFAULT_STOPTIMEOUT_MS};
 	Tcl_Obj *script = NULL, *args = NULL;
-	Tcl_WideInt wide = 0;
 
 	if (objc % 2 != 0) {
 		Tcl_WrongNumArgs(interp, 2, objv, CREATE_USAGE);
@@ -56,6 +55,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 	}
 	for (int i = 2; i < objc; i += 2) {
 		int option, rc = TCL_OK;
+		Tcl_WideInt *wide = NULL; /* the number the option sets, as server_cmd reads them */
 		if (Tcl_GetIndexFromObj(interp, objv[i], options, "option", 0, &option) != TCL_OK)
 			return TCL_ERROR;
 		switch (option) {
@@ -63,8 +63,7 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			args = objv[i + 1];
 			break;
 		case OPT_MAXCONNECTIONS:
-			rc = ss_get_wide(interp, objv[i + 1], &wide);
-			opts.maxconnections = wide;
+			wide = (Tcl_WideInt *)&opts.maxconnections;
 			break;
 		case OPT_PORT:
 			rc = ss_port_arg(interp, objv[i + 1], &opts.port);
@@ -73,14 +72,14 @@ static int create_cmd(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
 			script = objv[i + 1];
 			break;
 		case OPT_STOPTIMEOUT:
-			rc = ss_get_wide(interp, objv[i + 1], &wide);
-			opts.stoptimeout_ms = wide;
+			wide = (Tcl_WideInt *)&opts.stoptimeout_ms;
 			break;
 		case OPT_WORKERS:
-			rc = ss_get_wide(interp, objv[i + 1], &wide);
-			opts.workers = wide;
+			wide = (Tcl_WideInt *)&opts.workers;
 			break;
 		}
+		if (wide != NULL)
+			rc = ss_get_wide(interp, objv[i + 1], wide);
 		if (rc != TCL_OK)
 			return TCL_ERROR;
 	}

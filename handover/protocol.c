@@ -80,13 +80,13 @@ int ss_server_recv_register(int registration_fd, int fds[3], int32_t *pid)
 
 #define READ_BATCH 16
 
-static int read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t *taken)
+/* ss_server_read_worker's loop: returns what goes in state->rc. */
+static int read_worker(int worker_fd, struct ss_worker_state *state)
 {
 	struct ss_ready_msg msgs[READ_BATCH];
 	struct iovec iov[READ_BATCH];
 	struct mmsghdr hdrs[READ_BATCH];
 
-	*messages = 0;
 	for (;;) {
 		memset(hdrs, 0, sizeof(hdrs));
 		for (int i = 0; i < READ_BATCH; i++) {
@@ -106,9 +106,9 @@ static int read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t
 				return -1;
 			}
 			/* Each message says the whole state: the newest is all that counts. */
-			(*messages)++;
-			*waiting = msgs[i].waiting;
-			*taken = msgs[i].taken;
+			state->messages++;
+			state->waiting = msgs[i].waiting;
+			state->taken = msgs[i].taken;
 		}
 		if (n < READ_BATCH)
 			return 1; /* drained: no need to ask again */
@@ -118,7 +118,7 @@ static int read_worker(int worker_fd, int *messages, uint32_t *waiting, uint64_t
 struct ss_worker_state ss_server_read_worker(int worker_fd)
 {
 	struct ss_worker_state state = {0};
-	state.rc = read_worker(worker_fd, &state.messages, &state.waiting, &state.taken);
+	state.rc = read_worker(worker_fd, &state);
 	return state;
 }
 

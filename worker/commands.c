@@ -12,8 +12,6 @@
  * a forked child those subcommands raise SOCKETSERVER FORKED here, and no server-side C runs.
  * (The errors and argument readers both sides use are errors.c's.)
  */
-#include <stdio.h>
-
 #include "worker.h"
 
 #define USAGE "subcommand ?arg ...?"
@@ -34,14 +32,6 @@ const struct ss_server_side *ss_server_side(void)
 	return ss_forked() ? NULL : registered_server_side;
 }
 
-int ss_forked_error(Tcl_Interp *interp, const char *command)
-{
-	return ss_error(interp, "SOCKETSERVER FORKED", NULL,
-	                "%s is not available in a forked worker: the server belongs to the process that "
-	                "started it (a worker uses \"::socketserver::socket client\")",
-	                command);
-}
-
 /* Reads objv[1], one of the subcommands in names: *index says which. */
 static int subcommand_of(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], const char *const names[], int *index)
 {
@@ -52,12 +42,13 @@ static int subcommand_of(Tcl_Interp *interp, int objc, Tcl_Obj *const objv[], co
 	return Tcl_GetIndexFromObj(interp, objv[1], names, "subcommand", 0, index);
 }
 
-/* "command subcommand" is not available in a forked child. */
+/* {SOCKETSERVER FORKED}: "command subcommand" is not available in a forked child. */
 static int forked_error(Tcl_Interp *interp, const char *command, const char *subcommand)
 {
-	char name[64];
-	snprintf(name, sizeof(name), "%s %s", command, subcommand);
-	return ss_forked_error(interp, name);
+	return ss_error(interp, "SOCKETSERVER FORKED", NULL,
+	                "%s %s is not available in a forked worker: the server belongs to the process that "
+	                "started it (a worker uses \"::socketserver::socket client\")",
+	                command, subcommand);
 }
 
 static int socket_cmd(ClientData data, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])

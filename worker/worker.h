@@ -112,9 +112,6 @@ int ss_no_server_error(Tcl_Interp *interp, int port);
 /* {SOCKETSERVER SERVERGONE port}: the server on port closed, or its process died. */
 int ss_server_gone_error(Tcl_Interp *interp, int port);
 
-/* {SOCKETSERVER FORKED}: command is not available in a forked worker (commands.c). */
-int ss_forked_error(Tcl_Interp *interp, const char *command);
-
 /* Reads a port that names a server (client -port, info, close, handoff, pool create -port):
  * 1 to SS_PORT_MAX, any other number {SOCKETSERVER BADVALUE port value}. The worker side's,
  * not Go's, because `client` reads it in forked workers. */
